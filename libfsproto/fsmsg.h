@@ -1,0 +1,131 @@
+/*
+ * The messages of every fsmonitor channel and their wire structures.
+ * All integers are in host byte order: every peer is on this host.
+ *
+ * Three channels:
+ *   control   fsctl <-> parent, on the control socket; opens with a hello
+ *   fsmount   parent <-> fsmount, a socketpair on FSMOUNT_CHAN_FD
+ *   worker    parent <-> fsworker, a socketpair on FSWORKER_CHAN_FD
+ * Each receiver accepts only the types of its own channel.
+ */
+
+#ifndef FSMSG_H
+#define FSMSG_H
+
+#include <stdint.h>
+
+#include "fsproto.h"
+
+/* Fixed descriptors of the re-executed children. */
+#define FSMOUNT_CHAN_FD		3	/* fsmount: channel to the parent */
+#define FSWORKER_FUSE_FD	3	/* fsworker: the /dev/fuse descriptor */
+#define FSWORKER_SRC_FD		4	/* fsworker: the source directory */
+#define FSWORKER_CHAN_FD	5	/* fsworker: channel to the parent */
+
+#define FSMSG_PATH_MAX		4096	/* longest path carried, with NUL */
+#define FSMSG_OPTS_MAX		1024	/* longest option string */
+#define FSMSG_NAME_MAX		256	/* longest user name or message */
+
+enum fsmsg_type {
+	/* control: fsctl -> parent (after the hello) */
+	MSG_CTL_MOUNT_SOURCE = FSPROTO_TYPE_FIRST, /* fd source; empty */
+	MSG_CTL_MOUNT,			/* fd mountpoint; str options */
+	MSG_CTL_UNMOUNT,		/* fd mountpoint; u32 flags */
+	MSG_CTL_STATUS,			/* empty */
+	MSG_CTL_RELOAD,			/* empty */
+	/* control: parent -> fsctl; every request ends with FSPROTO_REPLY */
+	MSG_CTL_STATUS_ENTRY,		/* struct fsmsg_mount_info + strs */
+
+	/* fsworker <-> parent */
+	MSG_WORKER_READY = 32,		/* w->p: serving; empty */
+	MSG_WORKER_STATS,		/* w->p: struct fsmsg_stats */
+	MSG_WORKER_SHUTDOWN,		/* p->w: stop serving, exit; empty */
+
+	/* parent -> fsmount */
+	MSG_FSM_MOUNT_CLIENT = 64,	/* fd client socket; u32 reqid */
+	MSG_FSM_MOUNT_SOURCE,		/* fd source; u32 reqid */
+	MSG_FSM_MOUNT,			/* fd mountpoint; u32 reqid, str opts */
+	MSG_FSM_STATIC_MOUNT,		/* u32 reqid, u32 index */
+	MSG_FSM_UNMOUNT_CLIENT,		/* fd client socket; u32 reqid */
+	MSG_FSM_UNMOUNT,		/* fd mountpoint; u32 reqid, u32 flags */
+	MSG_FSM_UNMOUNT_ID,		/* u32 reqid, u32 id */
+	MSG_FSM_RELOAD,			/* u32 reqid */
+	MSG_FSM_SHUTDOWN,		/* empty */
+	/* fsmount -> parent */
+	MSG_FSM_CONFIG,			/* struct fsmsg_policy + gid/uid lists */
+	MSG_FSM_STATIC,			/* u32 index, str src, str mnt, str opts */
+	MSG_FSM_CONFIG_END,		/* empty: the configuration is whole */
+	MSG_FSM_MOUNT_OK,		/* fd worker channel; fsmsg_mount_ok */
+	MSG_FSM_MOUNT_FAIL,		/* u32 reqid, u32 errno, str message */
+	MSG_FSM_UNMOUNT_RESULT,		/* u32 reqid, u32 id, u32 err, str */
+	MSG_FSM_RELOAD_RESULT,		/* u32 reqid, u32 errno, str message */
+	MSG_FSM_WORKER_EXIT,		/* struct fsmsg_worker_exit */
+
+	MSG_TYPE_MAX
+};
+
+/* MSG_CTL_UNMOUNT flags */
+#define FSMSG_UNMOUNT_LAZY	0x01
+
+struct fsmsg_stats {
+	uint64_t	requests;	/* FUSE requests answered */
+	uint64_t	bytes_read;	/* payload of READ replies */
+	uint64_t	bytes_written;	/* payload of WRITE requests */
+	uint64_t	errors;		/* replies with a negative error */
+	uint64_t	nodes;		/* live node ids */
+	uint64_t	handles;	/* open file and directory handles */
+};
+
+enum fsmsg_mount_state {
+	MOUNT_STARTING = 1,	/* mounted, worker not yet serving */
+	MOUNT_RUNNING,		/* worker serving */
+	MOUNT_UNMOUNTING,	/* unmount asked */
+	MOUNT_FAILED		/* worker died; mount detached */
+};
+
+/* MSG_CTL_STATUS_ENTRY: then str mountpoint, source, options, owner,
+ * reason. */
+struct fsmsg_mount_info {
+	uint32_t		id;
+	uint32_t		uid;
+	int32_t			pid;
+	uint32_t		state;
+	int64_t			started;	/* seconds since the epoch */
+	int64_t			now;		/* the daemon's clock */
+	uint32_t		flags;		/* FSMSG_MOUNT_* */
+	uint32_t		pad;
+	struct fsmsg_stats	stats;
+};
+
+#define FSMSG_MOUNT_STATIC	0x01	/* from the configuration */
+
+/* MSG_FSM_CONFIG: then nuids uint32 uids and ngids uint32 gids. */
+struct fsmsg_policy {
+	uint32_t	user_allow_other;
+	uint32_t	mount_max;
+	uint32_t	allow_all;	/* no allow lines: everyone */
+	uint32_t	nuids;
+	uint32_t	ngids;
+	uint32_t	nstatic;
+};
+
+#define FSMSG_ALLOW_MAX		256	/* uids plus gids in allow lines */
+
+/* MSG_FSM_MOUNT_OK: then str source, mountpoint, options, owner. */
+struct fsmsg_mount_ok {
+	uint32_t	reqid;
+	uint32_t	id;
+	uint32_t	uid;
+	int32_t		pid;
+	uint32_t	flags;		/* FSMSG_MOUNT_* */
+	uint32_t	index;		/* static mounts: configuration index */
+};
+
+struct fsmsg_worker_exit {
+	uint32_t	id;
+	int32_t		pid;
+	int32_t		status;		/* as from waitpid() */
+	uint32_t	detached;	/* fsmount detached the mount */
+};
+
+#endif /* FSMSG_H */

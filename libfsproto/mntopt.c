@@ -1,0 +1,230 @@
+/*
+ * Mount options: one allowlist, parsed the same way by the parent,
+ * fsmount and the worker.  Anything not on the list is refused with a
+ * message naming it; there is no escaping, so a comma always separates.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsproto.h"
+#include "mntopt.h"
+
+static const struct {
+	const char	*name;
+	unsigned int	 flag;
+} mntopt_flags[] = {
+	{ "ro",			MO_RO },
+	{ "rw",			MO_RW },
+	{ "allow_other",	MO_ALLOW_OTHER },
+	{ "default_permissions", MO_DEFAULT_PERMISSIONS },
+	{ "multiuser",		MO_MULTIUSER },
+	{ "noexec",		MO_NOEXEC },
+	{ "writeback",		MO_WRITEBACK },
+	{ "passthrough",	MO_PASSTHROUGH },
+	{ "nopassthrough",	MO_NOPASSTHROUGH },
+	{ "noxattr",		MO_NOXATTR },
+};
+
+static const char *mntopt_cache_names[] = { "never", "auto", "always" };
+
+void
+mntopt_init(struct mntopts *mo)
+{
+	memset(mo, 0, sizeof(*mo));
+	mo->cache = MO_CACHE_AUTO;
+	mo->timeout = -1;
+}
+
+static int
+mntopt_number(const char *s, long min, long max, long *v)
+{
+	char	*end;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *v < min || *v > max)
+		return (-1);
+	return (0);
+}
+
+static int
+mntopt_value(struct mntopts *mo, const char *name, const char *val,
+    char *err, size_t errlen)
+{
+	long	v;
+	size_t	i;
+
+	if (strcmp(name, "cache") == 0) {
+		for (i = 0; i < MO_NCACHE; i++)
+			if (strcmp(val, mntopt_cache_names[i]) == 0) {
+				mo->cache = i;
+				return (0);
+			}
+		snprintf(err, errlen, "cache must be never, auto or always");
+		return (-1);
+	}
+	if (strcmp(name, "timeout") == 0) {
+		if (mntopt_number(val, 0, MO_TIMEOUT_MAX, &v) == -1) {
+			snprintf(err, errlen, "timeout must be 0 to %d seconds",
+			    MO_TIMEOUT_MAX);
+			return (-1);
+		}
+		mo->timeout = v;
+		return (0);
+	}
+	if (strcmp(name, "threads") == 0) {
+		if (mntopt_number(val, 1, MO_THREADS_MAX, &v) == -1) {
+			snprintf(err, errlen, "threads must be 1 to %d",
+			    MO_THREADS_MAX);
+			return (-1);
+		}
+		mo->threads = v;
+		return (0);
+	}
+	snprintf(err, errlen, "unknown option '%.64s'", name);
+	return (-1);
+}
+
+static int
+mntopt_one(struct mntopts *mo, char *opt, char *err, size_t errlen)
+{
+	char	*val;
+	size_t	 i;
+
+	if (*opt == '\0') {
+		snprintf(err, errlen, "empty option");
+		return (-1);
+	}
+	if ((val = strchr(opt, '=')) != NULL) {
+		*val++ = '\0';
+		return (mntopt_value(mo, opt, val, err, errlen));
+	}
+	for (i = 0; i < sizeof(mntopt_flags) / sizeof(mntopt_flags[0]); i++)
+		if (strcmp(opt, mntopt_flags[i].name) == 0) {
+			mo->flags |= mntopt_flags[i].flag;
+			return (0);
+		}
+	if (strcmp(opt, "cache") == 0 || strcmp(opt, "timeout") == 0 ||
+	    strcmp(opt, "threads") == 0)
+		snprintf(err, errlen, "option '%s' needs a value", opt);
+	else
+		snprintf(err, errlen, "unknown option '%.64s'", opt);
+	return (-1);
+}
+
+static int
+mntopt_conflicts(struct mntopts *mo, char *err, size_t errlen)
+{
+	if ((mo->flags & (MO_RO | MO_RW)) == (MO_RO | MO_RW)) {
+		snprintf(err, errlen, "options ro and rw conflict");
+		return (-1);
+	}
+	if ((mo->flags & (MO_PASSTHROUGH | MO_NOPASSTHROUGH)) ==
+	    (MO_PASSTHROUGH | MO_NOPASSTHROUGH)) {
+		snprintf(err, errlen,
+		    "options passthrough and nopassthrough conflict");
+		return (-1);
+	}
+	if ((mo->flags & (MO_PASSTHROUGH | MO_WRITEBACK)) ==
+	    (MO_PASSTHROUGH | MO_WRITEBACK)) {
+		snprintf(err, errlen,
+		    "options passthrough and writeback conflict");
+		return (-1);
+	}
+	if (mo->flags & MO_MULTIUSER)
+		mo->flags |= MO_ALLOW_OTHER | MO_DEFAULT_PERMISSIONS;
+	return (0);
+}
+
+/*
+ * Parse a comma-separated list.  Characters outside the option alphabet
+ * (in particular backslashes, quotes, spaces and control characters)
+ * are refused outright: they have no use here and have been used to
+ * smuggle options through other mount helpers.
+ */
+int
+mntopt_parse(const char *s, struct mntopts *mo, char *err, size_t errlen)
+{
+	char		 buf[MO_STRING_MAX];
+	char		*p, *opt;
+	const char	*c;
+
+	mntopt_init(mo);
+	if (strlen(s) >= sizeof(buf)) {
+		snprintf(err, errlen, "option string too long");
+		return (-1);
+	}
+	for (c = s; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		    *c == '_' || *c == '=' || *c == ',')) {
+			snprintf(err, errlen, "invalid character in options");
+			return (-1);
+		}
+	if (*s == '\0')
+		return (0);
+	memcpy(buf, s, strlen(s) + 1);
+	for (p = buf; (opt = strsep(&p, ",")) != NULL;)
+		if (mntopt_one(mo, opt, err, errlen) == -1)
+			return (-1);
+	return (mntopt_conflicts(mo, err, errlen));
+}
+
+static int
+mntopt_append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+static int
+mntopt_append(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	used = strlen(buf);
+	int	n;
+
+	if (used > 0) {
+		if (used + 1 >= len)
+			return (-1);
+		buf[used++] = ',';
+		buf[used] = '\0';
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= len - used ? -1 : 0);
+}
+
+/* The canonical string: flags in table order, then valued options. */
+int
+mntopt_format(const struct mntopts *mo, char *buf, size_t len)
+{
+	size_t	i;
+	int	rv = 0;
+
+	if (len == 0)
+		return (-1);
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(mntopt_flags) / sizeof(mntopt_flags[0]); i++)
+		if (mo->flags & mntopt_flags[i].flag)
+			rv |= mntopt_append(buf, len, "%s",
+			    mntopt_flags[i].name);
+	if (mo->cache != MO_CACHE_AUTO)
+		rv |= mntopt_append(buf, len, "cache=%s",
+		    mntopt_cache_names[mo->cache]);
+	if (mo->timeout >= 0)
+		rv |= mntopt_append(buf, len, "timeout=%d", mo->timeout);
+	if (mo->threads > 0)
+		rv |= mntopt_append(buf, len, "threads=%d", mo->threads);
+	if (rv != 0) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}
