@@ -1,5 +1,12 @@
 # fsmonitor: privilege-separated FUSE passthrough mounts.
 
-SUBDIR=		libfsproto fsworker man regress
+SUBDIR=		libfsproto fsmonitor fsmount fsworker fsctl man regress
 
 .include <bsd.subdir.mk>
+
+# The libfsproto frame fuzzer (clang, libFuzzer): never part of `all`.
+FUZZ_SECONDS?=	60
+
+fuzz: .PHONY
+	cd ${.CURDIR}/regress/libfsproto && \
+	    ${MAKE} fuzz FUZZ_SECONDS=${FUZZ_SECONDS}

@@ -113,7 +113,7 @@ static int
 chan_recv_fds(struct fsproto_chan *ch, struct msghdr *mh, size_t n)
 {
 	struct cmsghdr	*cm;
-	int		*fds, bad = 0, i, nfds;
+	int		*fds, bad = 0, i, nfds, got = 0;
 	size_t		 len;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
@@ -126,8 +126,13 @@ chan_recv_fds(struct fsproto_chan *ch, struct msghdr *mh, size_t n)
 		fds = (int *)CMSG_DATA(cm);
 		nfds = len / sizeof(int);
 		for (i = 0; i < nfds; i++) {
+			/*
+			 * A descriptor travels alone with its frame's first
+			 * byte, so one read brings at most one.  CMSG_SPACE
+			 * padding lets a second one fit without MSG_CTRUNC.
+			 */
 			if (bad || (ch->flags & FSPROTO_F_FDPASS) == 0 ||
-			    ch->nrfds >= FSPROTO_MAXFDS) {
+			    ch->nrfds >= FSPROTO_MAXFDS || ++got > 1) {
 				bad = 1;
 				close(fds[i]);
 				continue;

@@ -55,10 +55,12 @@ fsproto_dec_bytes(struct fsproto_dec *d, void *dst, size_t n)
 {
 	if (d->err || n > d->left)
 		return (dec_fail(d));
-	if (n > 0)
+	/* Even p + 0 is undefined when an empty payload left p NULL. */
+	if (n > 0) {
 		memcpy(dst, d->p, n);
-	d->p += n;
-	d->left -= n;
+		d->p += n;
+		d->left -= n;
+	}
 	return (0);
 }
 
