@@ -57,7 +57,7 @@ enum fsmsg_type {
 	MSG_FSM_CONFIG_END,		/* empty: the configuration is whole */
 	MSG_FSM_MOUNT_OK,		/* fd worker channel; fsmsg_mount_ok */
 	MSG_FSM_MOUNT_FAIL,		/* u32 reqid, u32 errno, str message */
-	MSG_FSM_UNMOUNT_RESULT,		/* u32 reqid, u32 id, u32 err, str */
+	MSG_FSM_UNMOUNT_RESULT,		/* u32 reqid, id, err; str msg, path */
 	MSG_FSM_RELOAD_RESULT,		/* u32 reqid, u32 errno, str message */
 	MSG_FSM_WORKER_EXIT,		/* struct fsmsg_worker_exit */
 
@@ -126,6 +126,8 @@ struct fsmsg_worker_exit {
 	int32_t		pid;
 	int32_t		status;		/* as from waitpid() */
 	uint32_t	detached;	/* fsmount detached the mount */
+	uint32_t	unmounted;	/* it exited after an unmount */
+	uint32_t	pad;
 };
 
 #endif /* FSMSG_H */

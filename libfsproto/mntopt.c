@@ -228,3 +228,27 @@ mntopt_format(const struct mntopts *mo, char *buf, size_t len)
 	}
 	return (0);
 }
+
+/*
+ * The policy part of option checking, the same in the parent and in
+ * fsmount: what only root may ask for.
+ */
+int
+mntopt_check(const char *s, uid_t uid, int user_allow_other,
+    struct mntopts *mo, char *err, size_t errlen)
+{
+	if (mntopt_parse(s, mo, err, errlen) == -1)
+		return (EINVAL);
+	if (uid == 0)
+		return (0);
+	if (mo->flags & MO_MULTIUSER) {
+		snprintf(err, errlen, "option multiuser is for root only");
+		return (EPERM);
+	}
+	if ((mo->flags & MO_ALLOW_OTHER) && !user_allow_other) {
+		snprintf(err, errlen, "option allow_other needs "
+		    "user_allow_other in fsmonitor.conf");
+		return (EPERM);
+	}
+	return (0);
+}

@@ -5,6 +5,8 @@
 #ifndef MNTOPT_H
 #define MNTOPT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #define MO_RO			0x0001
@@ -37,5 +39,7 @@ struct mntopts {
 void	 mntopt_init(struct mntopts *);
 int	 mntopt_parse(const char *, struct mntopts *, char *, size_t);
 int	 mntopt_format(const struct mntopts *, char *, size_t);
+int	 mntopt_check(const char *, uid_t, int, struct mntopts *, char *,
+	    size_t);
 
 #endif /* MNTOPT_H */
