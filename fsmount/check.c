@@ -1,0 +1,250 @@
+/*
+ * The checks fsmount makes on every request, on descriptors it holds
+ * itself, whatever the parent already decided.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsmount.h"
+
+/*
+ * Filesystems a user may mount on, by magic number: ordinary disk and
+ * network filesystems.  Anything else (procfs, sysfs, devpts, cgroup,
+ * debugfs, securityfs, ...) is refused.
+ */
+static const struct {
+	unsigned long	 magic;
+	const char	*name;
+} check_fstypes[] = {
+	{ 0xef53,	"ext4" },
+	{ 0x58465342,	"xfs" },
+	{ 0x9123683e,	"btrfs" },
+	{ 0x01021994,	"tmpfs" },
+	{ 0x858458f6,	"ramfs" },
+	{ 0x65735546,	"fuse" },
+	{ 0x6969,	"nfs" },
+	{ 0xff534d42,	"cifs" },
+	{ 0xfe534d42,	"smb2" },
+	{ 0xf2f52010,	"f2fs" },
+	{ 0x794c7630,	"overlay" },
+	{ 0x4d44,	"vfat" },
+	{ 0x2011bab0,	"exfat" },
+	{ 0x5346544e,	"ntfs" },
+	{ 0x2fc12fc1,	"zfs" },
+	{ 0xf15f,	"ecryptfs" },
+	{ 0x3153464a,	"jfs" },
+	{ 0x52654973,	"reiserfs" },
+	{ 0xca451a4e,	"bcachefs" },
+	{ 0x01021997,	"9p" },
+	{ 0x00c36400,	"ceph" },
+	{ 0x15013346,	"udf" },
+	{ 0x482b,	"hfsplus" },
+};
+
+int
+fd_path(int fd, char *buf, size_t len)
+{
+	char	link[64];
+	ssize_t	n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, buf, len - 1)) == -1)
+		return (-1);
+	if ((size_t)n >= len - 1) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	buf[n] = '\0';
+	if (buf[0] != '/') {
+		errno = ENOENT;
+		return (-1);
+	}
+	return (0);
+}
+
+/* The mount id of the mount a descriptor is on, from /proc, never FUSE. */
+int
+mnt_id_of(int fd)
+{
+	char	 path[64], line[128];
+	FILE	*fp;
+	int	 id = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((fp = fopen(path, "re")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	fclose(fp);
+	return (id);
+}
+
+/*
+ * The requester is whoever connected to our control socket: the
+ * descriptor must be the accepted end of a connection to it, so that
+ * SO_PEERCRED names the client and not some server it connected to.
+ */
+int
+check_client(int fd, struct cred *cr, char *err, size_t errlen)
+{
+	struct sockaddr_un	sun;
+	struct ucred		uc;
+	struct stat		sb;
+	socklen_t		len;
+	int			domain;
+
+	len = sizeof(domain);
+	if (fstat(fd, &sb) == -1 || !S_ISSOCK(sb.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1 ||
+	    domain != AF_UNIX)
+		fatalx("%s: client descriptor is not a unix socket", __func__);
+	len = sizeof(sun);
+	memset(&sun, 0, sizeof(sun));
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == -1 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    strncmp(sun.sun_path, env->sockpath, sizeof(sun.sun_path)) != 0)
+		fatalx("%s: client socket is not on the control socket",
+		    __func__);
+	len = sizeof(uc);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		fatal("%s: SO_PEERCRED", __func__);
+	cr->uid = uc.uid;
+	cr->gid = uc.gid;
+	cr->pid = uc.pid;
+	len = sizeof(cr->groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, cr->groups,
+	    &len) == -1) {
+		snprintf(err, errlen, "cannot read your groups: %s",
+		    strerror(errno));
+		return (EPERM);
+	}
+	cr->ngroups = len / sizeof(gid_t);
+	if (!conf_allows(&env->conf, cr->uid, cr->gid, cr->groups,
+	    cr->ngroups)) {
+		snprintf(err, errlen, "you are not allowed to use fsmonitor");
+		return (EPERM);
+	}
+	return (0);
+}
+
+int
+check_mount_max(const struct cred *cr, char *err, size_t errlen)
+{
+	if (cr->uid == 0)
+		return (0);
+	if ((unsigned int)mount_count(cr->uid) >= env->conf.mount_max) {
+		snprintf(err, errlen, "too many mounts (mount_max is %u)",
+		    env->conf.mount_max);
+		return (EUSERS);
+	}
+	return (0);
+}
+
+/* The source: a directory the requester opened for reading. */
+int
+check_source(int fd, char *path, size_t pathlen, char *err, size_t errlen)
+{
+	struct stat	sb;
+	int		fl;
+
+	if (fstat(fd, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 || (fl & O_PATH) ||
+	    (fl & O_ACCMODE) != O_RDONLY) {
+		snprintf(err, errlen, "source is not a directory opened "
+		    "for reading");
+		return (ENOTDIR);
+	}
+	if (fd_path(fd, path, pathlen) == -1 ||
+	    strstr(path, " (deleted)") != NULL) {
+		snprintf(err, errlen, "source has no path (removed?)");
+		return (ENOENT);
+	}
+	return (0);
+}
+
+static const char *
+check_fstype(unsigned long magic)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(check_fstypes) / sizeof(check_fstypes[0]); i++)
+		if (check_fstypes[i].magic == magic)
+			return (check_fstypes[i].name);
+	return (NULL);
+}
+
+/*
+ * fusermount's rules, on the pinned descriptor: a directory, owned and
+ * writable by the requester, on an ordinary filesystem, not inside a
+ * sticky directory of someone else.  Root may mount on any directory.
+ */
+int
+check_mountpoint(const struct cred *cr, int fd, char *path, size_t pathlen,
+    char *err, size_t errlen)
+{
+	struct statfs	sfs;
+	struct stat	sb, psb;
+	int		pfd;
+
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "mountpoint: %s", strerror(errno));
+		return (errno);
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "mountpoint is not a directory");
+		return (ENOTDIR);
+	}
+	if (fd_path(fd, path, pathlen) == -1 ||
+	    strstr(path, " (deleted)") != NULL) {
+		snprintf(err, errlen, "mountpoint has no path (removed?)");
+		return (ENOENT);
+	}
+	if (strcmp(path, "/") == 0) {
+		snprintf(err, errlen, "cannot mount on /");
+		return (EBUSY);
+	}
+	if (cr->uid == 0)
+		return (0);
+	if (sb.st_uid != cr->uid) {
+		snprintf(err, errlen, "mountpoint not owned by you");
+		return (EPERM);
+	}
+	if ((sb.st_mode & S_IWUSR) == 0) {
+		snprintf(err, errlen, "no write access to mountpoint");
+		return (EACCES);
+	}
+	if (fstatfs(fd, &sfs) == -1 ||
+	    check_fstype((unsigned long)sfs.f_type) == NULL) {
+		snprintf(err, errlen, "mounting on this filesystem (type "
+		    "0x%lx) is not allowed", (unsigned long)sfs.f_type);
+		return (EPERM);
+	}
+	if ((pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(pfd, &psb) == -1) {
+		snprintf(err, errlen, "mountpoint's directory: %s",
+		    strerror(errno));
+		if (pfd != -1)
+			close(pfd);
+		return (EPERM);
+	}
+	close(pfd);
+	if ((psb.st_mode & S_ISVTX) && psb.st_uid != cr->uid &&
+	    sb.st_uid != cr->uid) {
+		snprintf(err, errlen, "mountpoint is in a sticky directory "
+		    "of another user");
+		return (EPERM);
+	}
+	return (0);
+}

@@ -1,0 +1,107 @@
+/*
+ * fsmount: the only root process of fsmonitor.  It trusts nothing the
+ * parent says: every request is checked again here.
+ */
+
+#ifndef FSMOUNT_H
+#define FSMOUNT_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <limits.h>
+#include <time.h>
+
+#include "fsproto.h"
+#include "fsmsg.h"
+#include "mntopt.h"
+#include "conf.h"
+
+#define FSMOUNT_GROUPS_MAX	256
+#define FSMOUNT_ERRLEN		FSPROTO_REPLY_MAXMSG
+
+struct cred {
+	uid_t	uid;
+	gid_t	gid;
+	pid_t	pid;
+	gid_t	groups[FSMOUNT_GROUPS_MAX];
+	int	ngroups;
+};
+
+enum fsm_mount_state {
+	FSM_MOUNTED,
+	FSM_UNMOUNTED,		/* unmounted, waiting for the worker to go */
+};
+
+struct fsm_mount {
+	TAILQ_ENTRY(fsm_mount)	 entry;
+	uint32_t		 id;
+	uid_t			 uid;
+	pid_t			 worker;
+	int			 fuse_fd;	/* our copy: -1 once closed */
+	int			 parent_fd;	/* O_PATH: mountpoint's parent */
+	char			*name;		/* mountpoint's last component */
+	int			 mnt_id;
+	int			 state;
+	int			 is_static;
+	uint32_t		 index;		/* static: configuration index */
+	uint32_t		 unmount_reqid;	/* reply owed on worker exit */
+	struct timespec		 kill_at;	/* SIGKILL the worker then */
+	char			*source;
+	char			*mountpoint;
+	char			*options;
+};
+
+TAILQ_HEAD(fsm_mounts, fsm_mount);
+
+struct fsm_env {
+	struct fsproto_chan	 chan;
+	struct conf		 conf;
+	const char		*conffile;
+	const char		*sockpath;	/* the control socket's name */
+	char			 worker_path[PATH_MAX];
+	int			 debug;
+	int			 verbose;
+	struct fsm_mounts	 mounts;
+	uint32_t		 next_id;
+	int			 shutting_down;
+};
+
+extern struct fsm_env	*env;
+
+/* fsmount.c */
+void	 fsmount_compose_parent(uint32_t, int, const void *, size_t);
+void	 fsmount_send_mount_fail(uint32_t, int, const char *);
+void	 fsmount_send_config(void);
+
+/* check.c */
+int	 check_client(int, struct cred *, char *, size_t);
+int	 check_mount_max(const struct cred *, char *, size_t);
+int	 check_source(int, char *, size_t, char *, size_t);
+int	 check_mountpoint(const struct cred *, int, char *, size_t, char *,
+	    size_t);
+int	 mnt_id_of(int);
+int	 fd_path(int, char *, size_t);
+
+/* mount.c */
+int	 mount_fuse(const struct cred *, int, int, const char *,
+	    const struct mntopts *, const char *, struct fsm_mount *, char *,
+	    size_t);
+int	 mount_detach(struct fsm_mount *, int, char *, size_t);
+struct fsm_mount *mount_find_mnt_id(int);
+struct fsm_mount *mount_find_id(uint32_t);
+struct fsm_mount *mount_find_pid(pid_t);
+void	 mount_free(struct fsm_mount *);
+int	 mount_count(uid_t);
+
+/* worker.c */
+void	 worker_path_init(int);
+pid_t	 worker_start(const struct cred *, struct fsm_mount *, int, int *,
+	    char *, size_t);
+void	 worker_stop_later(struct fsm_mount *);
+void	 worker_reap(void);
+void	 worker_kill_overdue(void);
+int	 worker_poll_timeout(void);
+void	 worker_shutdown_all(void);
+
+#endif /* FSMOUNT_H */

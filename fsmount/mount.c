@@ -1,0 +1,252 @@
+/*
+ * Mounting onto a pinned descriptor with the new mount API, and
+ * unmounting exactly the mount we made.
+ */
+
+#include <sys/types.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsmount.h"
+
+static void
+mount_fs_error(int fsfd, const char *what, char *err, size_t errlen)
+{
+	char	buf[256];
+	ssize_t	n;
+	int	saved = errno;
+
+	/* The kernel explains a refused fsconfig() on the context. */
+	while ((n = read(fsfd, buf, sizeof(buf) - 1)) > 0) {
+		buf[n] = '\0';
+		log_warnx("%s: kernel: %s", __func__, buf);
+	}
+	snprintf(err, errlen, "%s: %s", what, strerror(saved));
+	errno = saved;
+}
+
+static int
+mount_config(int fsfd, const char *key, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 3, 4)));
+
+static int
+mount_config(int fsfd, const char *key, const char *fmt, ...)
+{
+	char	val[PATH_MAX];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	return (fsconfig(fsfd, FSCONFIG_SET_STRING, key, val, 0));
+}
+
+/* A FUSE filesystem context for this request, ready to create. */
+static int
+mount_context(const struct cred *cr, int fusefd, const char *source,
+    const struct mntopts *mo, char *err, size_t errlen)
+{
+	int	fsfd;
+
+	if ((fsfd = fsopen("fuse", FSOPEN_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "fsopen: %s", strerror(errno));
+		return (-1);
+	}
+	if (mount_config(fsfd, "source", "%s", source) == -1 ||
+	    mount_config(fsfd, "subtype", "fsmonitor") == -1 ||
+	    mount_config(fsfd, "fd", "%d", fusefd) == -1 ||
+	    mount_config(fsfd, "rootmode", "%o", S_IFDIR) == -1 ||
+	    mount_config(fsfd, "user_id", "%u", (unsigned int)cr->uid) == -1 ||
+	    mount_config(fsfd, "group_id", "%u",
+	    (unsigned int)cr->gid) == -1 ||
+	    ((mo->flags & MO_ALLOW_OTHER) && fsconfig(fsfd, FSCONFIG_SET_FLAG,
+	    "allow_other", NULL, 0) == -1) ||
+	    ((mo->flags & MO_DEFAULT_PERMISSIONS) && fsconfig(fsfd,
+	    FSCONFIG_SET_FLAG, "default_permissions", NULL, 0) == -1) ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == -1) {
+		mount_fs_error(fsfd, "mount", err, errlen);
+		close(fsfd);
+		return (-1);
+	}
+	return (fsfd);
+}
+
+/*
+ * Mount onto the mountpoint descriptor the client opened.  We keep an
+ * O_PATH descriptor of the mountpoint's parent and its name: the name
+ * cannot be renamed or replaced while it is a mountpoint, so unmounting
+ * through them never follows a path someone swapped.
+ */
+int
+mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
+    const struct mntopts *mo, const char *mppath, struct fsm_mount *m,
+    char *err, size_t errlen)
+{
+	unsigned int	 attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	char		 tmp[PATH_MAX];
+	int		 fsfd, mfd, pfd, top;
+
+	if ((pfd = openat(mpfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1) {
+		snprintf(err, errlen, "mountpoint's directory: %s",
+		    strerror(errno));
+		return (errno);
+	}
+	if ((fsfd = mount_context(cr, fusefd, source, mo, err, errlen)) ==
+	    -1) {
+		close(pfd);
+		return (EINVAL);
+	}
+	if (mo->flags & MO_RO)
+		attr |= MOUNT_ATTR_RDONLY;
+	if (mo->flags & MO_NOEXEC)
+		attr |= MOUNT_ATTR_NOEXEC;
+	if ((mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attr)) == -1) {
+		mount_fs_error(fsfd, "fsmount", err, errlen);
+		close(fsfd);
+		close(pfd);
+		return (EINVAL);
+	}
+	close(fsfd);
+	if (move_mount(mfd, "", mpfd, "", MOVE_MOUNT_F_EMPTY_PATH |
+	    MOVE_MOUNT_T_EMPTY_PATH) == -1) {
+		snprintf(err, errlen, "move_mount: %s", strerror(errno));
+		close(mfd);
+		close(pfd);
+		return (EINVAL);
+	}
+	m->mnt_id = mnt_id_of(mfd);
+	close(mfd);
+	strlcpy(tmp, mppath, sizeof(tmp));
+	m->parent_fd = pfd;
+	if ((m->name = strdup(basename(tmp))) == NULL)
+		fatal("%s", __func__);
+
+	/* What the name now leads to must be the mount we just made. */
+	top = openat(pfd, m->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (m->mnt_id == -1 || top == -1 || mnt_id_of(top) != m->mnt_id) {
+		log_warnx("%s: %s: mount not found where it was made",
+		    __func__, mppath);
+		if (top != -1)
+			close(top);
+		(void)mount_detach(m, 1, err, errlen);
+		snprintf(err, errlen, "mountpoint changed while mounting");
+		return (EBUSY);
+	}
+	close(top);
+	return (0);
+}
+
+/*
+ * Unmount the mount we made: only if the name in the pinned parent
+ * still leads to it (nothing stacked over it), and without following
+ * anything.
+ */
+int
+mount_detach(struct fsm_mount *m, int lazy, char *err, size_t errlen)
+{
+	int	top, id, rv = 0;
+	useconds_t delay;
+
+	if (m->parent_fd == -1)
+		return (0);
+	top = openat(m->parent_fd, m->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	id = top == -1 ? -1 : mnt_id_of(top);
+	if (top != -1)
+		close(top);
+	if (id != m->mnt_id) {
+		snprintf(err, errlen, "%s", id == -1 ? "mountpoint is gone" :
+		    "another mount is stacked over it");
+		return (id == -1 ? ENOENT : EBUSY);
+	}
+	if (fchdir(m->parent_fd) == -1)
+		fatal("%s: fchdir", __func__);
+	/*
+	 * The descriptor that named this mount travelled here through the
+	 * parent, which closes its copy only after sendmsg() returns: a
+	 * few moments of EBUSY are that copy, not a user of the mount.
+	 */
+	for (delay = 1000; (rv = umount2(m->name, UMOUNT_NOFOLLOW |
+	    (lazy ? MNT_DETACH : 0))) == -1 && errno == EBUSY &&
+	    delay <= 64000; delay *= 2)
+		usleep(delay);
+	if (rv == -1) {
+		rv = errno;
+		snprintf(err, errlen, "%s", rv == EBUSY ?
+		    "mount is busy (try unmount -l)" : strerror(rv));
+	}
+	if (chdir("/") == -1)
+		fatal("%s: chdir", __func__);
+	if (rv == 0) {
+		close(m->parent_fd);
+		m->parent_fd = -1;
+	}
+	return (rv);
+}
+
+struct fsm_mount *
+mount_find_mnt_id(int mnt_id)
+{
+	struct fsm_mount	*m;
+
+	TAILQ_FOREACH(m, &env->mounts, entry)
+		if (m->state == FSM_MOUNTED && m->mnt_id == mnt_id)
+			return (m);
+	return (NULL);
+}
+
+struct fsm_mount *
+mount_find_id(uint32_t id)
+{
+	struct fsm_mount	*m;
+
+	TAILQ_FOREACH(m, &env->mounts, entry)
+		if (m->id == id)
+			return (m);
+	return (NULL);
+}
+
+struct fsm_mount *
+mount_find_pid(pid_t pid)
+{
+	struct fsm_mount	*m;
+
+	TAILQ_FOREACH(m, &env->mounts, entry)
+		if (m->worker == pid)
+			return (m);
+	return (NULL);
+}
+
+int
+mount_count(uid_t uid)
+{
+	struct fsm_mount	*m;
+	int			 n = 0;
+
+	TAILQ_FOREACH(m, &env->mounts, entry)
+		if (m->uid == uid)
+			n++;
+	return (n);
+}
+
+void
+mount_free(struct fsm_mount *m)
+{
+	if (m->fuse_fd != -1)
+		close(m->fuse_fd);
+	if (m->parent_fd != -1)
+		close(m->parent_fd);
+	free(m->name);
+	free(m->source);
+	free(m->mountpoint);
+	free(m->options);
+	free(m);
+}

@@ -1,0 +1,330 @@
+/*
+ * Starting, reaping and stopping the per-mount workers.  fsmount is
+ * their parent: it reaps them and tells the fsmonitor parent.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsmount.h"
+
+#define WORKER_STOP_GRACE	5	/* seconds before SIGKILL */
+
+/*
+ * The worker binary is fixed at build time; -T (given by root at start)
+ * takes it from the build tree beside our own executable instead.
+ */
+void
+worker_path_init(int buildtree)
+{
+	char		 self[PATH_MAX];
+	struct stat	 sb;
+	ssize_t		 n;
+
+	if (!buildtree)
+		strlcpy(env->worker_path, PATH_LIBEXEC "/fsworker",
+		    sizeof(env->worker_path));
+	else {
+		if ((n = readlink("/proc/self/exe", self,
+		    sizeof(self) - 1)) == -1)
+			fatal("%s: /proc/self/exe", __func__);
+		self[n] = '\0';
+		snprintf(env->worker_path, sizeof(env->worker_path),
+		    "%s/../fsworker/fsworker", dirname(self));
+	}
+	if (stat(env->worker_path, &sb) == -1)
+		fatal("%s: %s", __func__, env->worker_path);
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s: %s must be a root-owned file writable only by "
+		    "root", __func__, env->worker_path);
+}
+
+/* The owner's supplementary groups, as a comma-separated list. */
+static void
+worker_groups(const struct cred *cr, char *buf, size_t len)
+{
+	struct passwd	*pw;
+	gid_t		 groups[FSMOUNT_GROUPS_MAX];
+	int		 i, n = FSMOUNT_GROUPS_MAX;
+	size_t		 used = 0;
+
+	buf[0] = '\0';
+	if ((pw = getpwuid(cr->uid)) == NULL ||
+	    getgrouplist(pw->pw_name, cr->gid, groups, &n) == -1) {
+		snprintf(buf, len, "%u", (unsigned int)cr->gid);
+		return;
+	}
+	for (i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%u",
+		    i ? "," : "", (unsigned int)groups[i]);
+	if (used >= len)
+		fatalx("%s: too many groups", __func__);
+}
+
+/* Put a descriptor on a fixed number, whatever is there now. */
+static void
+worker_fd_to(int from, int to)
+{
+	if (from == to) {
+		if (fcntl(to, F_SETFD, 0) == -1)
+			_exit(127);
+	} else if (dup2(from, to) == -1)
+		_exit(127);
+}
+
+static void
+worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
+    int chanfd)
+{
+	char		 uid[16], gid[16], groups[4096];
+	char		*argv[16];
+	char		*envp[] = { NULL };
+	sigset_t	 mask;
+	int		 i = 0, fuse, src, chan, null;
+
+	/* Out of the way of 3, 4 and 5 first. */
+	if ((fuse = fcntl(m->fuse_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (src = fcntl(srcfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (chan = fcntl(chanfd, F_DUPFD_CLOEXEC, 10)) == -1)
+		_exit(127);
+	worker_fd_to(fuse, FSWORKER_FUSE_FD);
+	worker_fd_to(src, FSWORKER_SRC_FD);
+	worker_fd_to(chan, FSWORKER_CHAN_FD);
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		(void)dup2(null, STDIN_FILENO);
+		if (!env->debug) {
+			(void)dup2(null, STDOUT_FILENO);
+			(void)dup2(null, STDERR_FILENO);
+		}
+	}
+	(void)close_range(FSWORKER_CHAN_FD + 1, ~0U, 0);
+	sigemptyset(&mask);
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+
+	snprintf(uid, sizeof(uid), "%u", (unsigned int)cr->uid);
+	snprintf(gid, sizeof(gid), "%u", (unsigned int)cr->gid);
+	worker_groups(cr, groups, sizeof(groups));
+	argv[i++] = (char *)(uintptr_t)"fsworker";
+	if (env->debug)
+		argv[i++] = (char *)(uintptr_t)"-d";
+	if (env->verbose)
+		argv[i++] = (char *)(uintptr_t)"-v";
+	argv[i++] = (char *)(uintptr_t)"-u";
+	argv[i++] = uid;
+	argv[i++] = (char *)(uintptr_t)"-g";
+	argv[i++] = gid;
+	argv[i++] = (char *)(uintptr_t)"-G";
+	argv[i++] = groups;
+	if (m->options[0] != '\0') {
+		argv[i++] = (char *)(uintptr_t)"-o";
+		argv[i++] = m->options;
+	}
+	argv[i++] = m->mountpoint;
+	argv[i] = NULL;
+	execve(env->worker_path, argv, envp);
+	_exit(127);
+}
+
+/*
+ * Start the worker on the mount's FUSE descriptor.  Returns its pid and
+ * our end of its channel for the parent.
+ */
+pid_t
+worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
+    int *parent_end, char *err, size_t errlen)
+{
+	int	sv[2];
+	pid_t	pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return (-1);
+	}
+	switch (pid = fork()) {
+	case -1:
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return (-1);
+	case 0:
+		worker_exec(cr, m, srcfd, sv[1]);
+		/* NOTREACHED */
+	}
+	close(sv[1]);
+	*parent_end = sv[0];
+	return (pid);
+}
+
+static void
+worker_exited(struct fsm_mount *m, int status)
+{
+	struct fsmsg_worker_exit	 we;
+	char				 err[FSMOUNT_ERRLEN];
+
+	memset(&we, 0, sizeof(we));
+	we.id = m->id;
+	we.pid = m->worker;
+	we.status = status;
+	we.unmounted = m->state == FSM_UNMOUNTED;
+	if (WIFSIGNALED(status))
+		log_warnx("worker %d of %s killed by signal %d", m->worker,
+		    m->mountpoint, WTERMSIG(status));
+	else if (m->state == FSM_MOUNTED || WEXITSTATUS(status) != 0)
+		log_warnx("worker %d of %s exited %d", m->worker,
+		    m->mountpoint, WEXITSTATUS(status));
+	if (m->fuse_fd != -1) {
+		/* With our copy gone too, the connection is aborted. */
+		close(m->fuse_fd);
+		m->fuse_fd = -1;
+	}
+	if (m->state == FSM_MOUNTED) {
+		if (mount_detach(m, 1, err, sizeof(err)) == 0)
+			we.detached = 1;
+		else
+			log_warnx("%s: detach %s: %s", __func__,
+			    m->mountpoint, err);
+	}
+	fsmount_compose_parent(MSG_FSM_WORKER_EXIT, -1, &we, sizeof(we));
+	if (m->unmount_reqid != 0) {
+		struct fsproto_buf	b;
+
+		fsproto_buf_init(&b, 0);
+		fsproto_buf_u32(&b, m->unmount_reqid);
+		fsproto_buf_u32(&b, m->id);
+		fsproto_buf_u32(&b, 0);
+		fsproto_buf_str(&b, "");
+		fsproto_buf_str(&b, m->mountpoint);
+		if (fsproto_buf_send(&env->chan, MSG_FSM_UNMOUNT_RESULT, 0, -1,
+		    &b) == -1)
+			fatal("%s: compose", __func__);
+	}
+	TAILQ_REMOVE(&env->mounts, m, entry);
+	mount_free(m);
+}
+
+void
+worker_reap(void)
+{
+	struct fsm_mount	*m;
+	pid_t			 pid;
+	int			 status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((m = mount_find_pid(pid)) == NULL) {
+			log_warnx("%s: unknown child %d", __func__, pid);
+			continue;
+		}
+		worker_exited(m, status);
+	}
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return (a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec));
+}
+
+/* Workers asked to stop that did not, within the grace period. */
+void
+worker_kill_overdue(void)
+{
+	struct fsm_mount	*m;
+	struct timespec		 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	TAILQ_FOREACH(m, &env->mounts, entry)
+		if (m->kill_at.tv_sec != 0 && ts_before(&m->kill_at, &now)) {
+			log_warnx("worker %d of %s did not exit, killing it",
+			    m->worker, m->mountpoint);
+			(void)kill(m->worker, SIGKILL);
+			m->kill_at.tv_sec = 0;
+		}
+}
+
+int
+worker_poll_timeout(void)
+{
+	struct fsm_mount	*m;
+	struct timespec		 now;
+	long			 ms, best = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	TAILQ_FOREACH(m, &env->mounts, entry) {
+		if (m->kill_at.tv_sec == 0)
+			continue;
+		ms = (m->kill_at.tv_sec - now.tv_sec) * 1000 +
+		    (m->kill_at.tv_nsec - now.tv_nsec) / 1000000;
+		if (ms < 0)
+			ms = 0;
+		if (best == -1 || ms < best)
+			best = ms;
+	}
+	return (best == -1 ? -1 : (int)best + 1);
+}
+
+void
+worker_stop_later(struct fsm_mount *m)
+{
+	clock_gettime(CLOCK_MONOTONIC, &m->kill_at);
+	m->kill_at.tv_sec += WORKER_STOP_GRACE;
+}
+
+/*
+ * Detach every mount and stop every worker; used on shutdown and when
+ * the parent is gone.
+ */
+void
+worker_shutdown_all(void)
+{
+	struct fsm_mount	*m;
+	char			 err[FSMOUNT_ERRLEN];
+	int			 status, i;
+	pid_t			 pid;
+
+	TAILQ_FOREACH(m, &env->mounts, entry) {
+		if (m->state == FSM_MOUNTED &&
+		    mount_detach(m, 1, err, sizeof(err)) != 0)
+			log_warnx("%s: detach %s: %s", __func__,
+			    m->mountpoint, err);
+		m->state = FSM_UNMOUNTED;
+		if (m->fuse_fd != -1) {
+			close(m->fuse_fd);
+			m->fuse_fd = -1;
+		}
+		(void)kill(m->worker, SIGTERM);
+	}
+	for (i = 0; i < WORKER_STOP_GRACE * 10 &&
+	    !TAILQ_EMPTY(&env->mounts); i++) {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if ((m = mount_find_pid(pid)) != NULL) {
+				TAILQ_REMOVE(&env->mounts, m, entry);
+				mount_free(m);
+			}
+		if (!TAILQ_EMPTY(&env->mounts))
+			usleep(100000);
+	}
+	while ((m = TAILQ_FIRST(&env->mounts)) != NULL) {
+		log_warnx("worker %d of %s did not exit, killing it",
+		    m->worker, m->mountpoint);
+		(void)kill(m->worker, SIGKILL);
+		(void)waitpid(m->worker, &status, 0);
+		TAILQ_REMOVE(&env->mounts, m, entry);
+		mount_free(m);
+	}
+}

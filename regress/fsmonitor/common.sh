@@ -1,0 +1,187 @@
+# Shared by the end-to-end suites: start a private fsmonitor from the
+# build tree on a socket and configuration in the test's work directory,
+# and leave nothing behind, whatever happened.
+#
+# A test calls fsm_start in its body and fsm_cleanup from its cleanup.
+
+TOP=$(cd "$(atf_get_srcdir)/../.." && pwd)
+FSMONITOR="$TOP/fsmonitor/fsmonitor"
+FSCTL="$TOP/fsctl/fsctl"
+TESTUSER=fsmtest
+TESTUSER2=fsmtest2
+
+fsm_path()
+{
+	PATH="$(fsm_workdir)/bin:$PATH"
+	export PATH
+}
+
+# The work directory is kept in a file so cleanup finds it again.  It
+# holds small commands (fsctl, fsctl_as, as_user, fsm_mounts) that
+# atf_check can run, since it cannot run shell functions.
+fsm_workdir()
+{
+	if [ ! -f fsm.workdir ]; then
+		d=$(mktemp -d /tmp/fsmonitor-test.XXXXXX)
+		chmod 755 "$d"
+		echo "$d" >fsm.workdir
+		fsm_commands "$d"
+	fi
+	cat fsm.workdir
+}
+
+fsm_commands()
+{
+	mkdir -m 755 "$1/bin"
+	cat >"$1/bin/as_user" <<CMD
+#!/bin/sh
+u=\$1
+shift
+exec setpriv --reuid="\$u" --regid="\$u" --init-groups --reset-env \\
+    --inh-caps=-all --bounding-set=-all -- "\$@"
+CMD
+	cat >"$1/bin/fsctl" <<CMD
+#!/bin/sh
+exec "$FSCTL" -s "$1/ctl.sock" "\$@"
+CMD
+	cat >"$1/bin/fsctl_as" <<CMD
+#!/bin/sh
+u=\$1
+shift
+exec "$1/bin/as_user" "\$u" "$FSCTL" -s "$1/ctl.sock" "\$@"
+CMD
+	cat >"$1/bin/fsm_mounts" <<CMD
+#!/bin/sh
+awk -v w="$1" '{
+	for (i = 7; i <= NF; i++) if (\$i == "-") break;
+	if (\$(i + 1) == "fuse.fsmonitor" && index(\$5, w) == 1)
+		print \$5
+}' /proc/self/mountinfo
+CMD
+	chmod 755 "$1/bin/as_user" "$1/bin/fsctl" "$1/bin/fsctl_as" \
+	    "$1/bin/fsm_mounts"
+}
+
+fsm_sock()
+{
+	echo "$(fsm_workdir)/ctl.sock"
+}
+
+fsm_conf()
+{
+	echo "$(fsm_workdir)/fsmonitor.conf"
+}
+
+# fsm_start [configuration lines...]
+fsm_start()
+{
+	fsm_path
+	w=$(fsm_workdir)
+	: >"$w/fsmonitor.conf"
+	for line in "$@"; do
+		echo "$line" >>"$w/fsmonitor.conf"
+	done
+	chmod 644 "$w/fsmonitor.conf"
+	"$FSMONITOR" -d -v -T -f "$w/fsmonitor.conf" -s "$w/ctl.sock" \
+	    >"$w/fsmonitor.log" 2>&1 &
+	echo $! >fsm.pid
+	n=0
+	until "$FSCTL" -s "$w/ctl.sock" status >/dev/null 2>&1; do
+		n=$((n + 1))
+		if [ $n -gt 100 ] || ! kill -0 "$(cat fsm.pid)" 2>/dev/null
+		then
+			cat "$w/fsmonitor.log" >&2
+			atf_fail "fsmonitor did not start"
+		fi
+		sleep 0.05
+	done
+}
+
+fsm_pid()
+{
+	cat fsm.pid
+}
+
+fsm_log()
+{
+	cat "$(fsm_workdir)/fsmonitor.log"
+}
+
+
+
+
+# Create the unprivileged test users once; they are kept between runs.
+fsm_users()
+{
+	fsm_path
+	for u in "$TESTUSER" "$TESTUSER2"; do
+		if ! id "$u" >/dev/null 2>&1; then
+			useradd --system --no-create-home --shell /bin/sh \
+			    --user-group "$u" >/dev/null 2>&1 ||
+			    id "$u" >/dev/null 2>&1 ||
+			    atf_fail "cannot create user $u"
+		fi
+	done
+}
+
+
+fsm_is_mounted()
+{
+	fsm_mounts | grep -qx "$1"
+}
+
+# Pids of every process whose executable is one of ours from this tree.
+fsm_procs()
+{
+	for p in /proc/[0-9]*; do
+		exe=$(readlink "$p/exe" 2>/dev/null) || continue
+		case "$exe" in
+		"$TOP"/fsmonitor/fsmonitor|"$TOP"/fsmount/fsmount|\
+		"$TOP"/fsworker/fsworker)
+			# Only those started for this work directory.
+			if tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+			    grep -q "$(fsm_workdir)"; then
+				echo "${p#/proc/}"
+			fi
+			;;
+		esac
+	done
+}
+
+# Field of /proc/PID/status, e.g. fsm_status_field 123 CapEff
+fsm_status_field()
+{
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
+}
+
+fsm_stop()
+{
+	if [ -f fsm.pid ]; then
+		kill -TERM "$(cat fsm.pid)" 2>/dev/null
+		n=0
+		while kill -0 "$(cat fsm.pid)" 2>/dev/null; do
+			n=$((n + 1))
+			[ $n -gt 100 ] && break
+			sleep 0.05
+		done
+		rm -f fsm.pid
+	fi
+}
+
+fsm_cleanup()
+{
+	[ -f fsm.workdir ] || return 0
+	fsm_path
+	w=$(cat fsm.workdir)
+	fsm_stop
+	for p in $(fsm_procs); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for m in $(fsm_mounts | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	# Workers are matched by their mountpoint argument.
+	pkill -KILL -f "fsworker.* $w/" 2>/dev/null
+	rm -rf "$w"
+	rm -f fsm.workdir
+}
