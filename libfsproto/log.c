@@ -83,6 +83,10 @@ logit(int pri, const char *fmt, ...)
 }
 
 static void
+vlog_errno(int, int, const char *, va_list)
+    __attribute__((__format__(__printf__, 3, 0)));
+
+static void
 vlog_errno(int pri, int code, const char *emsg, va_list ap)
 {
 	char	buf[1024];
@@ -138,6 +142,10 @@ log_debug(const char *emsg, ...)
 	vlog(LOG_DEBUG, emsg, ap);
 	va_end(ap);
 }
+
+static __attribute__((__noreturn__)) void
+vfatalc(int, const char *, va_list)
+    __attribute__((__format__(__printf__, 2, 0)));
 
 static __attribute__((__noreturn__)) void
 vfatalc(int code, const char *emsg, va_list ap)
