@@ -261,7 +261,8 @@ control_dispatch_client(struct client *c, struct fsproto_msg *msg)
 		control_violation(c, "mount source without a mount");
 		return;
 	}
-	if (msg->hdr.type != MSG_CTL_STATUS &&
+	/* Allow lines govern mounting; anyone may undo their own mounts. */
+	if (msg->hdr.type == MSG_CTL_MOUNT_SOURCE &&
 	    !conf_allows(&env->conf, c->uid, c->gid, c->groups, c->ngroups)) {
 		control_reply(c, EPERM, "you are not allowed to use fsmonitor");
 		c->state = CL_CLOSING;

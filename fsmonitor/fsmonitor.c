@@ -78,28 +78,45 @@ control_listen(const char *path)
 	return (fd);
 }
 
-/* Re-exec fsmount for a fresh address space, its channel on fd 3. */
-static pid_t
-start_fsmount(int fd, const char *conffile, const char *sockpath, int debug,
-    int verbose, int buildtree)
+/*
+ * The path of fsmount is fixed at build time; -T, given by root at
+ * start, takes it from the build tree beside this executable instead.
+ * Either way it must be root's and writable by no one else.
+ */
+static void
+fsmount_path(int buildtree, char *path, size_t len)
 {
-	char		 path[PATH_MAX], self[PATH_MAX];
-	char		*argv[12];
-	char		*envp[] = { NULL };
-	int		 i = 0;
-	ssize_t		 n;
-	pid_t		 pid;
+	char		self[PATH_MAX];
+	struct stat	sb;
+	ssize_t		n;
 
 	if (!buildtree)
-		strlcpy(path, PATH_LIBEXEC "/fsmount", sizeof(path));
+		strlcpy(path, PATH_LIBEXEC "/fsmount", len);
 	else {
 		if ((n = readlink("/proc/self/exe", self,
 		    sizeof(self) - 1)) == -1)
 			fatal("/proc/self/exe");
 		self[n] = '\0';
-		snprintf(path, sizeof(path), "%s/../fsmount/fsmount",
-		    dirname(self));
+		snprintf(path, len, "%s/../fsmount/fsmount", dirname(self));
 	}
+	if (stat(path, &sb) == -1)
+		fatal("%s", path);
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s must be a root-owned file writable only by root",
+		    path);
+}
+
+/* Re-exec fsmount for a fresh address space, its channel on fd 3. */
+static pid_t
+start_fsmount(int fd, const char *path, const char *conffile,
+    const char *sockpath, int debug, int verbose, int buildtree)
+{
+	char		*argv[12];
+	char		*envp[] = { NULL };
+	int		 i = 0;
+	pid_t		 pid;
+
 	argv[i++] = (char *)(uintptr_t)"fsmount";
 	if (debug)
 		argv[i++] = (char *)(uintptr_t)"-d";
@@ -134,12 +151,18 @@ start_fsmount(int fd, const char *conffile, const char *sockpath, int debug,
  * Drop to the unprivileged user in an empty chroot, in the OpenBSD
  * order, and make sure root cannot be had back.
  */
+struct runas {
+	char	name[64];
+	uid_t	uid;
+	gid_t	gid;
+};
+
+/* Find the user and the empty directory before detaching. */
 static void
-drop_privileges(void)
+runas_lookup(struct runas *ra)
 {
 	struct passwd	*pw;
 	struct stat	 sb;
-	uid_t		 r, e, s;
 
 	if ((pw = getpwnam(FSMONITOR_USER)) == NULL &&
 	    (pw = getpwnam(FSMONITOR_USER_FALLBACK)) == NULL)
@@ -147,28 +170,38 @@ drop_privileges(void)
 		    FSMONITOR_USER_FALLBACK);
 	if (pw->pw_uid == 0)
 		fatalx("user %s must not be root", pw->pw_name);
+	strlcpy(ra->name, pw->pw_name, sizeof(ra->name));
+	ra->uid = pw->pw_uid;
+	ra->gid = pw->pw_gid;
 	if (mkdir(PATH_CHROOT, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", PATH_CHROOT);
 	if (stat(PATH_CHROOT, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
 	    sb.st_uid != 0 || (sb.st_mode & (S_IWGRP | S_IWOTH)))
 		fatalx("%s must be a directory owned and writable only by "
 		    "root", PATH_CHROOT);
+}
+
+static void
+drop_privileges(const struct runas *ra)
+{
+	uid_t	r, e, s;
+
 	if (chroot(PATH_CHROOT) == -1)
 		fatal("chroot %s", PATH_CHROOT);
 	if (chdir("/") == -1)
 		fatal("chdir /");
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+	if (setgroups(1, &ra->gid) == -1 ||
+	    setresgid(ra->gid, ra->gid, ra->gid) == -1 ||
+	    setresuid(ra->uid, ra->uid, ra->uid) == -1)
 		fatal("cannot drop privileges");
 	if (setresuid(0, 0, 0) != -1 || setegid(0) != -1 ||
-	    getresuid(&r, &e, &s) == -1 || r != pw->pw_uid ||
-	    e != pw->pw_uid || s != pw->pw_uid)
+	    getresuid(&r, &e, &s) == -1 || r != ra->uid ||
+	    e != ra->uid || s != ra->uid)
 		fatalx("privileges could be regained");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("PR_SET_NO_NEW_PRIVS");
-	log_debug("running as %s (uid %u) in %s", pw->pw_name,
-	    (unsigned int)pw->pw_uid, PATH_CHROOT);
+	log_debug("running as %s (uid %u) in %s", ra->name,
+	    (unsigned int)ra->uid, PATH_CHROOT);
 	/* The parent's seccomp sandbox goes here. */
 }
 
@@ -211,8 +244,6 @@ shutdown_finish(void)
 	if (waitpid(env->fsmount_pid, &status, 0) == env->fsmount_pid &&
 	    (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		code = 1;
-	if (!env->shutting_down)
-		code = 1;
 	log_info("exiting");
 	exit(code);
 }
@@ -236,9 +267,12 @@ handle_signals(void)
 		case SIGCHLD:
 			if (waitpid(env->fsmount_pid, &status, WNOHANG) ==
 			    env->fsmount_pid) {
-				if (env->shutting_down)
-					exit(0);
-				fatalx("fsmount died (status 0x%x)", status);
+				if (!env->shutting_down)
+					fatalx("fsmount died (status 0x%x)",
+					    status);
+				log_info("exiting");
+				exit(WIFEXITED(status) &&
+				    WEXITSTATUS(status) == 0 ? 0 : 1);
 			}
 			break;
 		}
@@ -352,6 +386,8 @@ main(int argc, char *argv[])
 {
 	static struct fsmonitor_env	 e;
 	struct conf			 conf;
+	struct runas			 ra;
+	char				 path[PATH_MAX];
 	const char			*conffile, *sockpath;
 	int				 ch, debug = 0, noaction = 0;
 	int				 verbose = 0, buildtree = 0, sv[2];
@@ -407,22 +443,25 @@ main(int argc, char *argv[])
 	if (sockpath[0] != '/')
 		fatalx("%s: the socket path must be absolute", sockpath);
 
+	/* Everything that can fail on a bad set-up fails before detaching. */
+	env->listen_fd = control_listen(sockpath);
+	runas_lookup(&ra);
+	fsmount_path(buildtree, path, sizeof(path));
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);
 	log_procinit("fsmonitor");
 	if (!debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	env->listen_fd = control_listen(sockpath);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
 	env->signal_fd = setup_signals();
-	env->fsmount_pid = start_fsmount(sv[1], conffile, sockpath, debug,
-	    verbose, buildtree);
+	env->fsmount_pid = start_fsmount(sv[1], path, conffile, sockpath,
+	    debug, verbose, buildtree);
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)
 		fatal("channel to fsmount");
-	drop_privileges();
+	drop_privileges(&ra);
 	log_info("started, control socket %s, fsmount %d", sockpath,
 	    (int)env->fsmount_pid);
 	serve();

@@ -103,7 +103,6 @@ struct client *control_find_reqid(uint32_t);
 
 /* mounts.c */
 void	 parent_dispatch_fsmount(struct fsproto_msg *);
-void	 parent_dispatch_worker(struct mnt *, struct fsproto_msg *);
 void	 parent_read_worker(struct mnt *);
 void	 parent_compose_fsmount(uint32_t, int, const void *, size_t);
 void	 parent_send_status(struct client *);

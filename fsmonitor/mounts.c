@@ -114,11 +114,12 @@ parent_sync_statics(int initial)
 			    strcmp(st->options, m->options) == 0 && !have[i])
 				break;
 		}
-		if (i < env->conf.nstatics) {
+		if (m->state == MOUNT_FAILED)
+			mnt_free(m);	/* still wanted: mounted again below */
+		else if (i < env->conf.nstatics) {
 			have[i] = 1;
 			m->index = i;
-		} else if (m->state == MOUNT_FAILED)
-			mnt_free(m);
+		}
 		else if (m->state != MOUNT_UNMOUNTING) {
 			log_info("static mount %s removed from the "
 			    "configuration", m->mountpoint);
@@ -472,33 +473,57 @@ parent_dispatch_fsmount(struct fsproto_msg *msg)
 	}
 }
 
-void
+/*
+ * A worker is the least trusted process: one that breaks the protocol
+ * is cut off and its mount taken down, and everyone else goes on.
+ */
+static void
+parent_drop_worker(struct mnt *m, const char *why)
+{
+	log_warnx("mount %u (%s): worker %d %s; unmounting it", m->id,
+	    m->mountpoint, (int)m->pid, why);
+	close(m->chan.fd);
+	fsproto_chan_clear(&m->chan);
+	m->has_chan = 0;
+	if (m->state != MOUNT_UNMOUNTING) {
+		m->state = MOUNT_UNMOUNTING;
+		parent_unmount_id(m->id);
+	}
+}
+
+/* Returns -1 if the worker was dropped. */
+static int
 parent_dispatch_worker(struct mnt *m, struct fsproto_msg *msg)
 {
 	struct client	*c;
 
-	if (msg->fd != -1)
-		fatalx("%s: descriptor from worker %d", __func__, (int)m->pid);
+	if (msg->fd != -1) {
+		parent_drop_worker(m, "sent a descriptor");
+		return (-1);
+	}
 	switch (msg->hdr.type) {
 	case MSG_WORKER_READY:
-		if (msg->len != 0 || m->state != MOUNT_STARTING)
-			fatalx("%s: bad ready from worker %d", __func__,
-			    (int)m->pid);
+		if (msg->len != 0 || m->state != MOUNT_STARTING) {
+			parent_drop_worker(m, "sent a bad ready message");
+			return (-1);
+		}
 		m->state = MOUNT_RUNNING;
 		if (m->wait_reqid != 0 &&
 		    (c = control_find_reqid(m->wait_reqid)) != NULL)
 			control_reply(c, 0, "mounted %s on %s", m->source,
 			    m->mountpoint);
 		m->wait_reqid = 0;
-		break;
+		return (0);
 	case MSG_WORKER_STATS:
-		if (fsproto_get_exact(msg, &m->stats, sizeof(m->stats)) == -1)
-			fatalx("%s: bad stats from worker %d", __func__,
-			    (int)m->pid);
-		break;
+		if (fsproto_get_exact(msg, &m->stats,
+		    sizeof(m->stats)) == -1) {
+			parent_drop_worker(m, "sent bad counters");
+			return (-1);
+		}
+		return (0);
 	default:
-		fatalx("%s: unexpected frame type %u from worker %d",
-		    __func__, msg->hdr.type, (int)m->pid);
+		parent_drop_worker(m, "sent an unknown message");
+		return (-1);
 	}
 }
 
@@ -515,20 +540,25 @@ parent_read_worker(struct mnt *m)
 
 	if ((n = fsproto_read(&m->chan)) == -1 && errno == EAGAIN)
 		return;
+	if (n == -1 && (errno == EBADMSG || errno == EPROTO)) {
+		parent_drop_worker(m, "sent a malformed frame");
+		return;
+	}
 	if (n <= 0) {
-		if (n == -1 && errno != ECONNRESET)
-			fatal("%s: worker %d", __func__, (int)m->pid);
+		/* Its death is reported by fsmount. */
 		close(m->chan.fd);
 		fsproto_chan_clear(&m->chan);
 		m->has_chan = 0;
 		return;
 	}
 	while ((rv = fsproto_get(&m->chan, &msg)) == 1) {
-		parent_dispatch_worker(m, &msg);
+		rv = parent_dispatch_worker(m, &msg);
 		fsproto_msg_free(&msg);
+		if (rv == -1)
+			return;
 	}
 	if (rv == -1)
-		fatal("%s: worker %d", __func__, (int)m->pid);
+		parent_drop_worker(m, "sent a malformed frame");
 }
 
 void

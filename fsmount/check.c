@@ -41,6 +41,7 @@ static const struct {
 	{ 0x4d44,	"vfat" },
 	{ 0x2011bab0,	"exfat" },
 	{ 0x5346544e,	"ntfs" },
+	{ 0x7366746e,	"ntfs3" },
 	{ 0x2fc12fc1,	"zfs" },
 	{ 0xf15f,	"ecryptfs" },
 	{ 0x3153464a,	"jfs" },
@@ -97,7 +98,7 @@ mnt_id_of(int fd)
  * SO_PEERCRED names the client and not some server it connected to.
  */
 int
-check_client(int fd, struct cred *cr, char *err, size_t errlen)
+check_client(int fd, int mounting, struct cred *cr, char *err, size_t errlen)
 {
 	struct sockaddr_un	sun;
 	struct ucred		uc;
@@ -131,7 +132,8 @@ check_client(int fd, struct cred *cr, char *err, size_t errlen)
 		return (EPERM);
 	}
 	cr->ngroups = len / sizeof(gid_t);
-	if (!conf_allows(&env->conf, cr->uid, cr->gid, cr->groups,
+	/* Allow lines govern mounting; anyone may undo their own mounts. */
+	if (mounting && !conf_allows(&env->conf, cr->uid, cr->gid, cr->groups,
 	    cr->ngroups)) {
 		snprintf(err, errlen, "you are not allowed to use fsmonitor");
 		return (EPERM);
@@ -187,16 +189,17 @@ check_fstype(unsigned long magic)
 
 /*
  * fusermount's rules, on the pinned descriptor: a directory, owned and
- * writable by the requester, on an ordinary filesystem, not inside a
- * sticky directory of someone else.  Root may mount on any directory.
+ * writable by the requester, on an ordinary filesystem.  Ownership also
+ * settles sticky directories: /tmp itself belongs to root, a directory
+ * of the user's inside it may be used.  Root may mount on any directory
+ * but /.
  */
 int
 check_mountpoint(const struct cred *cr, int fd, char *path, size_t pathlen,
     char *err, size_t errlen)
 {
 	struct statfs	sfs;
-	struct stat	sb, psb;
-	int		pfd;
+	struct stat	sb;
 
 	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "mountpoint: %s", strerror(errno));
@@ -229,21 +232,6 @@ check_mountpoint(const struct cred *cr, int fd, char *path, size_t pathlen,
 	    check_fstype((unsigned long)sfs.f_type) == NULL) {
 		snprintf(err, errlen, "mounting on this filesystem (type "
 		    "0x%lx) is not allowed", (unsigned long)sfs.f_type);
-		return (EPERM);
-	}
-	if ((pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fstat(pfd, &psb) == -1) {
-		snprintf(err, errlen, "mountpoint's directory: %s",
-		    strerror(errno));
-		if (pfd != -1)
-			close(pfd);
-		return (EPERM);
-	}
-	close(pfd);
-	if ((psb.st_mode & S_ISVTX) && psb.st_uid != cr->uid &&
-	    sb.st_uid != cr->uid) {
-		snprintf(err, errlen, "mountpoint is in a sticky directory "
-		    "of another user");
 		return (EPERM);
 	}
 	return (0);

@@ -230,7 +230,7 @@ fsmount_user_mount(uint32_t reqid, int clientfd, int srcfd, int mpfd,
 	int			 rv, chanfd;
 
 	memset(&cr, 0, sizeof(cr));
-	if ((rv = check_client(clientfd, &cr, err, sizeof(err))) != 0 ||
+	if ((rv = check_client(clientfd, 1, &cr, err, sizeof(err))) != 0 ||
 	    (rv = fsmount_mount(&cr, srcfd, mpfd, opts, &m, &chanfd, err,
 	    sizeof(err))) != 0) {
 		fsmount_send_mount_fail(reqid, rv, err);
@@ -294,7 +294,7 @@ fsmount_user_unmount(uint32_t reqid, int clientfd, int mpfd, uint32_t flags)
 		path[0] = '\0';
 	close(mpfd);
 	memset(&cr, 0, sizeof(cr));
-	if ((rv = check_client(clientfd, &cr, err, sizeof(err))) != 0) {
+	if ((rv = check_client(clientfd, 0, &cr, err, sizeof(err))) != 0) {
 		fsmount_send_unmount_result(reqid, 0, rv, err, path);
 		return;
 	}
@@ -345,11 +345,11 @@ fsmount_unmount_id(uint32_t reqid, uint32_t id)
 		fsmount_send_unmount_result(reqid, id, rv, err, path);
 		return;
 	}
+	/* Detached lazily: open files keep the worker until they close. */
 	log_info("unmounted %s (id %u)", m->mountpoint, m->id);
 	m->state = FSM_UNMOUNTED;
 	close(m->fuse_fd);
 	m->fuse_fd = -1;
-	worker_stop_later(m);
 	fsmount_send_unmount_result(reqid, id, 0, "", path);
 }
 

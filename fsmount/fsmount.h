@@ -75,7 +75,7 @@ void	 fsmount_send_mount_fail(uint32_t, int, const char *);
 void	 fsmount_send_config(void);
 
 /* check.c */
-int	 check_client(int, struct cred *, char *, size_t);
+int	 check_client(int, int, struct cred *, char *, size_t);
 int	 check_mount_max(const struct cred *, char *, size_t);
 int	 check_source(int, char *, size_t, char *, size_t);
 int	 check_mountpoint(const struct cred *, int, char *, size_t, char *,

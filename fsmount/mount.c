@@ -124,7 +124,6 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 		return (EINVAL);
 	}
 	m->mnt_id = mnt_id_of(mfd);
-	close(mfd);
 	strlcpy(tmp, mppath, sizeof(tmp));
 	m->parent_fd = pfd;
 	if ((m->name = strdup(basename(tmp))) == NULL)
@@ -137,10 +136,17 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 		    __func__, mppath);
 		if (top != -1)
 			close(top);
-		(void)mount_detach(m, 1, err, errlen);
+		/* Our mount descriptor still names it: detach through it. */
+		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", mfd);
+		if (umount2(tmp, MNT_DETACH) == -1)
+			log_warn("%s: detach %s", __func__, mppath);
+		close(mfd);
+		close(pfd);
+		m->parent_fd = -1;
 		snprintf(err, errlen, "mountpoint changed while mounting");
 		return (EBUSY);
 	}
+	close(mfd);
 	close(top);
 	return (0);
 }

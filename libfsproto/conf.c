@@ -311,10 +311,10 @@ int
 conf_parse(const char *path, struct conf *c)
 {
 	struct conf_ctx	 cx;
-	char		 buf[CONF_LINE_MAX + 2], *w[CONF_WORDS_MAX];
+	char		*line = NULL, *w[CONF_WORDS_MAX];
 	FILE		*fp;
-	size_t		 len;
-	int		 n;
+	size_t		 len, linesize = 0;
+	ssize_t		 n;
 
 	conf_init(c);
 	memset(&cx, 0, sizeof(cx));
@@ -327,22 +327,23 @@ conf_parse(const char *path, struct conf *c)
 			log_warn("%s", path);
 		return (-1);
 	}
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
+	while ((n = getline(&line, &linesize, fp)) != -1) {
 		cx.line++;
-		len = strlen(buf);
-		if (len > 0 && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		else if (!feof(fp)) {
-			conf_error(&cx, "line too long");
-			break;
-		}
-		if (memchr(buf, '\0', len) != NULL || strlen(buf) != len) {
+		len = n;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (strlen(line) != len) {
 			conf_error(&cx, "NUL byte in line");
 			continue;
 		}
-		if ((n = conf_split(&cx, buf, w)) > 0)
-			conf_statement(&cx, w, n);
+		if (len > CONF_LINE_MAX) {
+			conf_error(&cx, "line too long");
+			continue;
+		}
+		if ((n = conf_split(&cx, line, w)) > 0)
+			conf_statement(&cx, w, (int)n);
 	}
+	free(line);
 	if (ferror(fp)) {
 		log_warn("%s", path);
 		cx.errors++;

@@ -155,13 +155,18 @@ vfatalc(int code, const char *emsg, va_list ap)
 
 	if (emsg != NULL)
 		(void)vsnprintf(buf, sizeof(buf), emsg, ap);
+	/* On stderr every line already starts with the process name. */
+	if (log_debug_mode)
+		proc = "fatal";
 	if (emsg == NULL)
-		logit(LOG_CRIT, "fatal in %s: %s", proc, strerror(code));
+		logit(LOG_CRIT, "%s%s: %s", log_debug_mode ? "" : "fatal in ",
+		    proc, strerror(code));
 	else if (code != 0)
-		logit(LOG_CRIT, "fatal in %s: %s: %s", proc, buf,
-		    strerror(code));
+		logit(LOG_CRIT, "%s%s: %s: %s", log_debug_mode ? "" :
+		    "fatal in ", proc, buf, strerror(code));
 	else
-		logit(LOG_CRIT, "fatal in %s: %s", proc, buf);
+		logit(LOG_CRIT, "%s%s: %s", log_debug_mode ? "" : "fatal in ",
+		    proc, buf);
 	exit(1);
 }
 

@@ -144,6 +144,11 @@ CONF
 	cp expected again.conf
 	atf_check -o file:expected -e ignore "$FSM" -n -v -f again.conf
 
+	# A NUL byte inside a line is an error, not a silent cut.
+	printf 'mount_max 3\nuser_allow_other\0 junk\n' >nul.conf
+	atf_check -s exit:1 -e match:"nul.conf:2: NUL byte in line" \
+	    "$FSM" -n -f nul.conf
+
 	# An absent file means the built-in defaults.
 	atf_check -o inline:"mount_max 1000\n" -e ignore \
 	    "$FSM" -n -v -f ./absent.conf
