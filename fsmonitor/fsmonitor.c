@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fsmonitor.h"
+#include "sandbox.h"
 
 struct fsmonitor_env	*env;
 
@@ -186,6 +187,8 @@ drop_privileges(const struct runas *ra)
 {
 	uid_t	r, e, s;
 
+	/* Root's capabilities can never come back through an exec. */
+	sandbox_bounding_clear();
 	if (chroot(PATH_CHROOT) == -1)
 		fatal("chroot %s", PATH_CHROOT);
 	if (chdir("/") == -1)
@@ -198,11 +201,8 @@ drop_privileges(const struct runas *ra)
 	    getresuid(&r, &e, &s) == -1 || r != ra->uid ||
 	    e != ra->uid || s != ra->uid)
 		fatalx("privileges could be regained");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("PR_SET_NO_NEW_PRIVS");
 	log_debug("running as %s (uid %u) in %s", ra->name,
 	    (unsigned int)ra->uid, PATH_CHROOT);
-	/* The parent's seccomp sandbox goes here. */
 }
 
 static int
@@ -462,6 +462,7 @@ main(int argc, char *argv[])
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)
 		fatal("channel to fsmount");
 	drop_privileges(&ra);
+	parent_sandbox();
 	log_info("started, control socket %s, fsmount %d", sockpath,
 	    (int)env->fsmount_pid);
 	serve();

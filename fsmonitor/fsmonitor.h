@@ -93,6 +93,9 @@ struct fsmonitor_env {
 
 extern struct fsmonitor_env	*env;
 
+/* sandbox.c */
+void	 parent_sandbox(void);
+
 /* control.c */
 void	 control_accept(void);
 void	 control_read(struct client *);

@@ -19,6 +19,11 @@ privsep_body()
 	atf_check_equal "$(fsm_status_field "$ppid" CapEff)" \
 	    0000000000000000
 	atf_check_equal "$(fsm_status_field "$ppid" NoNewPrivs)" 1
+	atf_check_equal "$(fsm_status_field "$ppid" CapBnd)" \
+	    0000000000000000
+	atf_check_equal "$(fsm_status_field "$ppid" CapPrm)" \
+	    0000000000000000
+	atf_check_equal "$(fsm_status_field "$ppid" Seccomp)" 2
 	set -- $(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' \
 	    "/proc/$ppid/status")
 	[ "$1" != 0 ] && [ "$2" != 0 ] && [ "$3" != 0 ] ||
