@@ -639,7 +639,7 @@ main(int argc, char *argv[])
 	    fsproto_chan_init(&env->chan, FSMOUNT_CHAN_FD, 0,
 	    FSPROTO_F_FDPASS) == -1)
 		fatal("channel");
-	/* The sandbox of fsmount (capabilities, seccomp) goes here. */
+	fsmount_sandbox();
 	fsmount_send_config();
 	fsmount_loop(sfd);
 	return (0);

@@ -94,6 +94,9 @@ struct fsm_mount *mount_find_pid(pid_t);
 void	 mount_free(struct fsm_mount *);
 int	 mount_count(uid_t);
 
+/* sandbox.c */
+void	 fsmount_sandbox(void);
+
 /* worker.c */
 void	 worker_path_init(int);
 pid_t	 worker_start(const struct cred *, struct fsm_mount *, int, int *,

@@ -17,13 +17,14 @@
 #include "sandbox.h"
 
 /*
- * Leave exactly these capabilities, in the permitted, effective and
- * bounding sets alike, and none in the inheritable and ambient sets.
- * The bounding set can only shrink, so this is done while the caller
- * still holds CAP_SETPCAP.
+ * Leave exactly these capabilities in the permitted and effective sets,
+ * those and the extra ones in the bounding set, and none in the
+ * inheritable and ambient sets.  A root process keeps in its bounding
+ * set what the root programs it executes may start with.  The bounding
+ * set can only shrink, so this is done while CAP_SETPCAP is held.
  */
 void
-sandbox_caps(const int *caps, size_t ncaps)
+sandbox_caps(const int *caps, size_t ncaps, const int *extra, size_t nextra)
 {
 	size_t	i;
 
@@ -32,6 +33,10 @@ sandbox_caps(const int *caps, size_t ncaps)
 		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 		    CAPNG_BOUNDING_SET, caps[i]) == -1)
 			fatalx("%s: capability %d", __func__, caps[i]);
+	for (i = 0; i < nextra; i++)
+		if (capng_update(CAPNG_ADD, CAPNG_BOUNDING_SET,
+		    extra[i]) == -1)
+			fatalx("%s: capability %d", __func__, extra[i]);
 	if (capng_apply(CAPNG_SELECT_ALL) != 0)
 		fatalx("%s: cannot apply the capability sets", __func__);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&

@@ -19,7 +19,7 @@ struct sandbox_syscall {
 #define SC_FAIL(name, e, why)	{ SCMP_SYS(name), e, why }
 #define SC_COUNT(list)		(sizeof(list) / sizeof((list)[0]))
 
-void	 sandbox_caps(const int *, size_t);
+void	 sandbox_caps(const int *, size_t, const int *, size_t);
 void	 sandbox_bounding_clear(void);
 void	 sandbox_nonewprivs(void);
 void	 sandbox_seccomp(const struct sandbox_syscall *, size_t,
