@@ -1,0 +1,450 @@
+/*
+ * fsworker: serves one FUSE mount of a source tree.  Started by fsmount
+ * as root with the /dev/fuse descriptor, the source directory and the
+ * channel to the parent on fixed descriptors; sets up its threads,
+ * enters the sandbox, then serves the kernel and reports to the parent.
+ */
+
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsmsg.h"
+#include "fsworker.h"
+#include "mntopt.h"
+
+#define FUSE_DEV_MAJOR	10
+#define FUSE_DEV_MINOR	229
+#define STATS_INTERVAL	1000	/* ms: at most one STATS per second */
+
+struct worker_conf	*wconf;
+struct worker_stats	 wstats;
+
+static struct worker_conf	 conf;
+static struct fuse_thread	 threads[FSWORKER_MAXTHREADS];
+
+__attribute__((__noreturn__)) static void usage(void);
+static void	 stdio_open(void);
+static void	 parse_options(struct worker_conf *, const char *);
+static void	 parse_args(struct worker_conf *, int, char *[]);
+static void	 parse_groups(struct worker_conf *, const char *);
+static unsigned long parse_number(const char *, unsigned long, const char *);
+static void	 check_descriptors(void);
+static void	 setup_descriptors(struct worker_conf *);
+static void	 start_threads(struct worker_conf *);
+static void	 worker_dispatch_parent(struct fsproto_chan *);
+static void	 worker_compose_stats(struct fsproto_chan *,
+		    struct fsmsg_stats *, uint64_t *);
+__attribute__((__noreturn__)) static void parent_loop(struct worker_conf *);
+
+__attribute__((__noreturn__)) static void
+usage(void)
+{
+	fprintf(stderr, "usage: fsworker [-dv] -u uid -g gid [-G gid,...] "
+	    "[-o option,...] mountpoint\n");
+	exit(1);
+}
+
+static unsigned long
+parse_number(const char *s, unsigned long max, const char *what)
+{
+	unsigned long	 v;
+	char		*ep;
+
+	if (s[0] < '0' || s[0] > '9')
+		fatalx("%s: %s: not a number", what, s);
+	errno = 0;
+	v = strtoul(s, &ep, 10);
+	if (*ep != '\0' || (errno == ERANGE && v == ULONG_MAX) || v > max)
+		fatalx("%s: %s: invalid or out of range", what, s);
+	return v;
+}
+
+/* 0, 1 and 2 must be open, or a later open(2) would land there. */
+static void
+stdio_open(void)
+{
+	int	 fd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1)
+			continue;
+		if (open("/dev/null", O_RDWR) != fd)
+			err(1, "/dev/null");
+	}
+}
+
+static void
+parse_groups(struct worker_conf *c, const char *arg)
+{
+	char	*copy, *p, *tok;
+
+	if ((copy = strdup(arg)) == NULL)
+		fatal("%s", __func__);
+	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
+		if (c->ngroups == FSWORKER_MAXGROUPS)
+			fatalx("-G: too many groups");
+		if ((c->groups = reallocarray(c->groups, c->ngroups + 1,
+		    sizeof(*c->groups))) == NULL)
+			fatal("%s", __func__);
+		c->groups[c->ngroups++] = parse_number(tok, UINT_MAX - 1, "-G");
+	}
+	free(copy);
+}
+
+/* The same allowlist as the parent and fsmount, from libfsproto. */
+static void
+parse_options(struct worker_conf *c, const char *arg)
+{
+	struct mntopts	mo;
+	char		err[128];
+
+	if (mntopt_parse(arg, &mo, err, sizeof(err)) == -1)
+		fatalx("options: %s", err);
+	c->ro = (mo.flags & MO_RO) != 0;
+	c->allow_other = (mo.flags & MO_ALLOW_OTHER) != 0;
+	c->default_permissions = (mo.flags & MO_DEFAULT_PERMISSIONS) != 0;
+	c->multiuser = (mo.flags & MO_MULTIUSER) != 0;
+	c->noexec = (mo.flags & MO_NOEXEC) != 0;
+	c->writeback = (mo.flags & MO_WRITEBACK) != 0;
+	c->noxattr = (mo.flags & MO_NOXATTR) != 0;
+	if (mo.flags & MO_PASSTHROUGH)
+		c->passthrough = PASSTHROUGH_ON;
+	else if (mo.flags & MO_NOPASSTHROUGH)
+		c->passthrough = PASSTHROUGH_OFF;
+	c->cache = mo.cache == MO_CACHE_NEVER ? CACHE_NEVER :
+	    mo.cache == MO_CACHE_ALWAYS ? CACHE_ALWAYS : CACHE_AUTO;
+	if (mo.timeout >= 0) {
+		c->timeout = mo.timeout;
+		c->timeout_set = 1;
+	}
+	if (mo.threads > 0)
+		c->nthreads = mo.threads;
+}
+
+static int
+default_threads(void)
+{
+	long	 n;
+
+	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		return 1;
+	return n > FSWORKER_MAXTHREADS ? FSWORKER_MAXTHREADS : (int)n;
+}
+
+/* The fixed descriptors must be what fsmount promised. */
+static void
+check_descriptors(void)
+{
+	struct stat	 st;
+	int		 type;
+	socklen_t	 len = sizeof(type);
+
+	if (fstat(FSWORKER_FUSE_FD, &st) == -1)
+		fatal("fuse descriptor %d", FSWORKER_FUSE_FD);
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != FUSE_DEV_MAJOR ||
+	    minor(st.st_rdev) != FUSE_DEV_MINOR)
+		fatalx("descriptor %d is not /dev/fuse", FSWORKER_FUSE_FD);
+	if (fstat(FSWORKER_SRC_FD, &st) == -1)
+		fatal("source descriptor %d", FSWORKER_SRC_FD);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("descriptor %d is not a directory", FSWORKER_SRC_FD);
+	if (fstat(FSWORKER_CHAN_FD, &st) == -1)
+		fatal("channel descriptor %d", FSWORKER_CHAN_FD);
+	if (!S_ISSOCK(st.st_mode) ||
+	    getsockopt(FSWORKER_CHAN_FD, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_STREAM)
+		fatalx("descriptor %d is not a stream socket",
+		    FSWORKER_CHAN_FD);
+}
+
+/* Takes as many descriptors as the system allows: one per node. */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("%s: getrlimit", __func__);
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("%s: setrlimit", __func__);
+}
+
+/* Everything opened before the sandbox; the clones need root. */
+static void
+setup_descriptors(struct worker_conf *c)
+{
+	uint32_t	 session = FSWORKER_FUSE_FD;
+	int		 i, fd, rootfd;
+
+	for (fd = FSWORKER_FUSE_FD; fd <= FSWORKER_CHAN_FD; fd++)
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+			fatal("%s: FD_CLOEXEC", __func__);
+	if ((rootfd = openat(FSWORKER_SRC_FD, ".",
+	    O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s: source directory", __func__);
+	close(FSWORKER_SRC_FD);
+	inode_init(rootfd);
+	if ((c->proc_fd = open("/proc/self/fd",
+	    O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s: /proc/self/fd", __func__);
+	if ((c->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("%s: eventfd", __func__);
+	c->fuse_fd[0] = FSWORKER_FUSE_FD;
+	for (i = 1; i < c->nthreads; i++) {
+		if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
+			fatal("%s: /dev/fuse", __func__);
+		if (ioctl(fd, FUSE_DEV_IOC_CLONE, &session) == -1)
+			fatal("%s: FUSE_DEV_IOC_CLONE", __func__);
+		c->fuse_fd[i] = fd;
+	}
+}
+
+static void
+start_threads(struct worker_conf *c)
+{
+	int	 i, rv;
+
+	for (i = 0; i < c->nthreads; i++) {
+		fuse_thread_alloc(&threads[i], c->fuse_fd[i]);
+		if ((rv = pthread_create(&threads[i].tid, NULL,
+		    fuse_thread_main, &threads[i])) != 0)
+			fatalx("%s: pthread_create: %s", __func__,
+			    strerror(rv));
+	}
+}
+
+void
+worker_exit(int code, const char *why)
+{
+	static atomic_flag	 exiting = ATOMIC_FLAG_INIT;
+
+	/* The first thread to get here ends the process. */
+	if (atomic_flag_test_and_set(&exiting))
+		for (;;)
+			pause();
+	log_info("%s: exiting: %s", wconf->mountpoint, why);
+	exit(code);
+}
+
+static void
+worker_dispatch_parent(struct fsproto_chan *chan)
+{
+	struct fsproto_msg	 msg;
+	int			 n;
+
+	for (;;) {
+		if ((n = fsproto_get(chan, &msg)) == -1)
+			fatalx("%s: malformed frame from the parent", __func__);
+		if (n == 0)
+			return;
+		switch (msg.hdr.type) {
+		case MSG_WORKER_SHUTDOWN:
+			if (msg.len != 0 || msg.fd != -1)
+				fatalx("%s: SHUTDOWN with a payload",
+				    __func__);
+			fsproto_msg_free(&msg);
+			worker_exit(0, "shutdown requested by the parent");
+		default:
+			fatalx("%s: unexpected message type %u", __func__,
+			    msg.hdr.type);
+		}
+	}
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Queues STATS if the counters changed and the last is old enough. */
+static void
+worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
+    uint64_t *last_ms)
+{
+	struct fsmsg_stats	 st;
+	uint64_t		 now = now_ms();
+
+	if (now - *last_ms < STATS_INTERVAL)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.requests = atomic_load(&wstats.requests);
+	st.bytes_read = atomic_load(&wstats.bytes_read);
+	st.bytes_written = atomic_load(&wstats.bytes_written);
+	st.errors = atomic_load(&wstats.errors);
+	st.nodes = atomic_load(&wstats.nodes);
+	st.handles = atomic_load(&wstats.handles);
+	if (memcmp(&st, last, sizeof(st)) == 0)
+		return;
+	if (fsproto_compose(chan, MSG_WORKER_STATS, 0, -1, &st,
+	    sizeof(st)) == -1)
+		fatal("%s: compose", __func__);
+	*last = st;
+	*last_ms = now;
+}
+
+static void
+worker_flush_parent(struct fsproto_chan *chan)
+{
+	if (fsproto_flush(chan) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			worker_exit(0, "parent gone");
+		fatal("%s: write to the parent", __func__);
+	}
+}
+
+/* The main thread's job once the FUSE threads run: the parent channel. */
+static void
+parent_loop(struct worker_conf *c)
+{
+	struct fsproto_chan	 chan;
+	struct fsmsg_stats	 last;
+	struct pollfd		 pfd[2];
+	uint64_t		 v, last_ms = 0;
+	ssize_t			 n;
+
+	if (fsproto_chan_init(&chan, FSWORKER_CHAN_FD, FSPROTO_MAXPAYLOAD,
+	    0) == -1)
+		fatal("%s: channel", __func__);
+	memset(&last, 0, sizeof(last));
+	pfd[0].fd = FSWORKER_CHAN_FD;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = c->ready_fd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, STATS_INTERVAL) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("%s: poll", __func__);
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (read(c->ready_fd, &v, sizeof(v)) != sizeof(v))
+				fatal("%s: eventfd", __func__);
+			if (fsproto_compose(&chan, MSG_WORKER_READY, 0, -1,
+			    NULL, 0) == -1)
+				fatal("%s: compose", __func__);
+			pfd[1].fd = -1;
+			log_debug("%s: serving %s", __func__, c->mountpoint);
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if ((n = fsproto_read(&chan)) == -1) {
+				if (errno != ECONNRESET)
+					fatal("%s: read", __func__);
+				n = 0;
+			}
+			if (n == 0)
+				worker_exit(0, "parent closed the channel");
+			worker_dispatch_parent(&chan);
+		}
+		if (pfd[1].fd == -1)
+			worker_compose_stats(&chan, &last, &last_ms);
+		worker_flush_parent(&chan);
+	}
+}
+
+static void
+parse_args(struct worker_conf *c, int argc, char *argv[])
+{
+	int	 ch;
+
+	c->cache = CACHE_AUTO;
+	c->nthreads = default_threads();
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
+	c->proc_fd = c->ready_fd = -1;
+	wconf = c;
+	while ((ch = getopt(argc, argv, "dg:G:o:u:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			c->debug = 1;
+			break;
+		case 'g':
+			c->gid = parse_number(optarg, UINT_MAX - 1, "-g");
+			break;
+		case 'G':
+			parse_groups(c, optarg);
+			break;
+		case 'o':
+			parse_options(c, optarg);
+			break;
+		case 'u':
+			c->uid = parse_number(optarg, UINT_MAX - 1, "-u");
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1 || c->uid == (uid_t)-1 || c->gid == (gid_t)-1)
+		usage();
+	c->mountpoint = argv[0];
+	if (c->writeback && c->passthrough == PASSTHROUGH_ON)
+		fatalx("options writeback and passthrough exclude each other");
+	if (c->ngroups == 0) {
+		/* No list given: the owner's primary group alone. */
+		if ((c->groups = malloc(sizeof(*c->groups))) == NULL)
+			fatal("groups");
+		c->groups[0] = c->gid;
+		c->ngroups = 1;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	/* Nothing inherited beyond the descriptors of the contract. */
+	if (close_range(FSWORKER_CHAN_FD + 1, ~0U, 0) == -1)
+		err(1, "close_range");
+	stdio_open();
+	log_init(1, LOG_DAEMON);
+	parse_args(&conf, argc, argv);
+	log_init(conf.debug, LOG_DAEMON);
+	log_procinit("fsworker");
+	log_setverbose(conf.verbose);
+	if (conf.multiuser)
+		log_warnx("%s: multiuser is not implemented yet: owner mode",
+		    conf.mountpoint);
+	if (conf.passthrough == PASSTHROUGH_ON)
+		log_warnx("%s: kernel passthrough is not implemented yet",
+		    conf.mountpoint);
+	check_descriptors();
+	signal(SIGPIPE, SIG_IGN);
+	umask(0);		/* the requests carry the caller's umask */
+	raise_nofile();
+	setup_descriptors(&conf);
+	lock_init();
+	sandbox_enter(&conf);
+	start_threads(&conf);
+	log_info("%s: %d threads, uid %u gid %u", conf.mountpoint,
+	    conf.nthreads, conf.uid, conf.gid);
+	parent_loop(&conf);
+}

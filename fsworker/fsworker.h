@@ -1,0 +1,244 @@
+/*
+ * fsworker: the per-mount FUSE server.  It speaks the kernel protocol on
+ * /dev/fuse itself and serves the source tree through O_PATH descriptors.
+ */
+
+#ifndef FSWORKER_H
+#define FSWORKER_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fuse_compat.h"
+
+#define FSWORKER_MAXTHREADS	64
+#define FSWORKER_MAXGROUPS	65536
+#define FSWORKER_MAX_WRITE	(1024 * 1024)
+/* Room for the request header, the op's fixed struct and a name. */
+#define FSWORKER_HEADROOM	4096
+
+enum cache_mode {
+	CACHE_NEVER,
+	CACHE_AUTO,
+	CACHE_ALWAYS
+};
+
+enum passthrough_mode {
+	PASSTHROUGH_DEFAULT,
+	PASSTHROUGH_ON,
+	PASSTHROUGH_OFF
+};
+
+struct worker_conf {
+	uid_t			 uid;
+	gid_t			 gid;
+	gid_t			*groups;
+	int			 ngroups;
+	const char		*mountpoint;	/* in log messages */
+	int			 debug;
+	int			 verbose;
+
+	/* Mount options. */
+	int			 ro;
+	int			 allow_other;
+	int			 default_permissions;
+	int			 multiuser;
+	int			 noexec;
+	enum cache_mode		 cache;
+	int			 timeout_set;
+	unsigned int		 timeout;	/* entry, attr: seconds */
+	int			 writeback;
+	enum passthrough_mode	 passthrough;
+	int			 noxattr;
+	int			 nthreads;
+
+	/* Descriptors, set up before the sandbox. */
+	int			 fuse_fd[FSWORKER_MAXTHREADS];
+	int			 proc_fd;	/* /proc/self/fd */
+	int			 ready_fd;	/* eventfd: INIT done */
+};
+
+/* What INIT settled on; written once, before INIT is answered. */
+struct fuse_sess {
+	uint32_t		 minor;
+	uint64_t		 flags;		/* both words */
+	uint32_t		 max_write;
+	uint32_t		 max_read;	/* largest READ we answer */
+	atomic_int		 initialized;
+};
+
+struct worker_stats {
+	atomic_uint_least64_t	 requests;
+	atomic_uint_least64_t	 bytes_read;
+	atomic_uint_least64_t	 bytes_written;
+	atomic_uint_least64_t	 errors;
+	atomic_uint_least64_t	 nodes;
+	atomic_uint_least64_t	 handles;
+};
+
+/* One thread serving one (cloned) /dev/fuse descriptor. */
+struct fuse_thread {
+	pthread_t		 tid;
+	int			 fd;
+	unsigned char		*in;
+	size_t			 insize;
+	unsigned char		*out;
+	size_t			 outsize;
+};
+
+/* A request being served; arg points past the header. */
+struct req {
+	int				 fd;	/* for the reply */
+	const struct fuse_in_header	*hdr;
+	const unsigned char		*arg;
+	size_t				 arglen; /* without extensions */
+	unsigned char			*out;	/* reply scratch */
+	size_t				 outsize;
+};
+
+/* A node: an O_PATH descriptor for one (st_dev, st_ino). */
+struct inode {
+	int			 fd;		/* O_PATH|O_NOFOLLOW */
+	dev_t			 dev;
+	ino_t			 ino;
+	mode_t			 type;		/* S_IFMT bits */
+	uint64_t		 nodeid;
+	uint64_t		 nlookup;	/* the kernel's references */
+	unsigned int		 refs;		/* ours: in use */
+	struct inode		*hnext;
+};
+
+struct dirstream;
+
+/* An open file or directory, named by fh. */
+struct handle {
+	int			 fd;
+	struct inode		*inode;		/* a reference */
+	uint64_t		 fh;
+	unsigned int		 refs;
+	int			 open;		/* not yet released */
+	struct dirstream	*dir;		/* directories only */
+};
+
+/* fsworker.c */
+extern struct worker_conf	*wconf;
+extern struct worker_stats	 wstats;
+__attribute__((__noreturn__)) void worker_exit(int, const char *);
+
+/* fuse.c */
+extern struct fuse_sess		 fsess;
+void	 fuse_thread_alloc(struct fuse_thread *, int);
+void	*fuse_thread_main(void *);
+void	 fuse_dispatch(struct fuse_thread *, size_t);
+int	 reply_iov(struct req *, int, struct iovec *, int);
+int	 reply_err(struct req *, int);
+int	 reply_data(struct req *, const void *, size_t);
+int	 reply_entry(struct req *, const struct inode *,
+	    const struct stat *);
+int	 reply_attr(struct req *, const struct stat *);
+int	 reply_open(struct req *, uint64_t, uint32_t);
+int	 req_name(const struct req *, size_t, const char **, size_t *);
+int	 name_is_valid(const char *);
+void	 fill_attr(struct fuse_attr *, const struct stat *);
+void	 fill_entry(struct fuse_entry_out *, const struct inode *,
+	    const struct stat *);
+uint32_t attr_timeout(void);
+
+/* inode.c */
+void		 inode_init(int);
+struct inode	*inode_get(uint64_t, int *);
+struct inode	*inode_get_dir(uint64_t, int *);
+void		 inode_put(struct inode *);
+int		 inode_lookup(struct inode *, const char *, struct stat *,
+		    struct inode **);
+int		 inode_add_fd(int, struct stat *, struct inode **);
+void		 inode_forget(uint64_t, uint64_t);
+int		 inode_stat(const struct inode *, struct stat *);
+int		 inode_reopen(const struct inode *, int);
+int		 fd_reopen_path(int);
+int		 inode_chmod(const struct inode *, mode_t);
+int		 inode_link(const struct inode *, int, const char *);
+int		 inode_xattr_path(const struct inode *, char *, size_t);
+
+/* handle.c */
+int		 handle_new(int, struct inode *, struct dirstream *,
+		    uint64_t *);
+struct handle	*handle_get(uint64_t, uint64_t, int *);
+struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
+void		 handle_put(struct handle *);
+int		 handle_release(uint64_t, uint64_t);
+
+/* ops_node.c */
+int	 op_lookup(struct req *);
+int	 op_forget(struct req *);
+int	 op_batch_forget(struct req *);
+int	 op_getattr(struct req *);
+int	 op_setattr(struct req *);
+int	 op_readlink(struct req *);
+int	 op_statfs(struct req *);
+int	 op_access(struct req *);
+int	 op_statx(struct req *);
+
+/* ops_dir.c */
+int	 op_mknod(struct req *);
+int	 op_mkdir(struct req *);
+int	 op_symlink(struct req *);
+int	 op_unlink(struct req *);
+int	 op_rmdir(struct req *);
+int	 op_rename(struct req *);
+int	 op_rename2(struct req *);
+int	 op_link(struct req *);
+
+/* readdir.c */
+int	 op_opendir(struct req *);
+int	 op_readdir(struct req *);
+int	 op_readdirplus(struct req *);
+int	 op_releasedir(struct req *);
+void	 dirstream_free(struct dirstream *);
+
+/* ops_file.c */
+int	 op_open(struct req *);
+int	 op_create(struct req *);
+int	 op_tmpfile(struct req *);
+int	 op_read(struct req *);
+int	 op_write(struct req *);
+int	 op_flush(struct req *);
+int	 op_release(struct req *);
+int	 op_fsync(struct req *);
+int	 op_fallocate(struct req *);
+int	 op_lseek(struct req *);
+int	 op_copy_file_range(struct req *);
+int	 op_copy_file_range_64(struct req *);
+int	 kill_suidgid(int);
+mode_t	 mode_kill_suidgid(const struct stat *);
+
+/* ops_xattr.c */
+int	 op_setxattr(struct req *);
+int	 op_getxattr(struct req *);
+int	 op_listxattr(struct req *);
+int	 op_removexattr(struct req *);
+
+/* lock.c */
+void	 lock_init(void);
+int	 op_getlk(struct req *);
+int	 op_setlk(struct req *);
+int	 op_setlkw(struct req *);
+int	 op_interrupt(struct req *);
+
+/* cred.c */
+struct cred_save {
+	int	 switched;
+};
+int	 cred_enter(const struct req *, struct cred_save *);
+void	 cred_leave(struct cred_save *);
+
+/* sandbox.c */
+void	 sandbox_enter(struct worker_conf *);
+
+#endif /* FSWORKER_H */

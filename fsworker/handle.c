@@ -1,0 +1,190 @@
+/*
+ * Open file and directory handles.  Like node ids, the fh given to the
+ * kernel is a table index with a generation; every use names the node
+ * too, and a handle answers only for the node it was opened on.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsworker.h"
+
+#define HTAB_MIN	256
+#define HTAB_MAX	0xffffffffU
+
+struct hslot {
+	struct handle	*hp;
+	uint32_t	 gen;
+	uint32_t	 nextfree;	/* free list; 0 ends it */
+};
+
+static pthread_mutex_t	 htab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hslot	*hslots;
+static uint32_t		 nhslots;
+static uint32_t		 hhiwat = 1;	/* 0 is never a handle */
+static uint32_t		 hfreehead;
+
+/* Called with the table locked; returns 0 when the table is full. */
+static uint32_t
+handle_slot_alloc(void)
+{
+	struct hslot	*ns;
+	uint32_t	 idx, n;
+
+	if (hfreehead != 0) {
+		idx = hfreehead;
+		hfreehead = hslots[idx].nextfree;
+		return idx;
+	}
+	if (hhiwat >= nhslots) {
+		if (nhslots == HTAB_MAX)
+			return 0;
+		if (nhslots == 0)
+			n = HTAB_MIN;
+		else
+			n = nhslots > HTAB_MAX / 2 ? HTAB_MAX : nhslots * 2;
+		if ((ns = reallocarray(hslots, n, sizeof(*ns))) == NULL)
+			return 0;
+		memset(ns + nhslots, 0, (size_t)(n - nhslots) * sizeof(*ns));
+		hslots = ns;
+		nhslots = n;
+	}
+	return hhiwat++;
+}
+
+/*
+ * A new handle for fd (consumed on success) on the referenced node ip,
+ * whose reference the handle takes over.
+ */
+int
+handle_new(int fd, struct inode *ip, struct dirstream *dir, uint64_t *fhp)
+{
+	struct handle	*hp;
+	uint32_t	 idx;
+
+	if ((hp = calloc(1, sizeof(*hp))) == NULL)
+		return ENOMEM;
+	pthread_mutex_lock(&htab_lock);
+	if ((idx = handle_slot_alloc()) == 0) {
+		pthread_mutex_unlock(&htab_lock);
+		free(hp);
+		return ENFILE;
+	}
+	hp->fd = fd;
+	hp->inode = ip;
+	hp->dir = dir;
+	hp->fh = (uint64_t)hslots[idx].gen << 32 | idx;
+	hp->refs = 1;		/* the table's, until RELEASE */
+	hp->open = 1;
+	hslots[idx].hp = hp;
+	pthread_mutex_unlock(&htab_lock);
+	atomic_fetch_add(&wstats.handles, 1);
+	*fhp = hp->fh;
+	return 0;
+}
+
+/* A referenced handle, or NULL and EBADF. */
+struct handle *
+handle_get(uint64_t fh, uint64_t nodeid, int *error)
+{
+	struct handle	*hp = NULL;
+	uint32_t	 idx = (uint32_t)fh, gen = fh >> 32;
+
+	pthread_mutex_lock(&htab_lock);
+	if (idx != 0 && idx < hhiwat && hslots[idx].gen == gen &&
+	    (hp = hslots[idx].hp) != NULL && hp->open &&
+	    hp->inode->nodeid == nodeid)
+		hp->refs++;
+	else
+		hp = NULL;
+	pthread_mutex_unlock(&htab_lock);
+	if (hp == NULL) {
+		log_debug("%s: bad handle %#llx for node %#llx", __func__,
+		    (unsigned long long)fh, (unsigned long long)nodeid);
+		*error = EBADF;
+	}
+	return hp;
+}
+
+/*
+ * A referenced handle of a regular file, or NULL and the errno; a
+ * directory's handle gives isdir_error, which differs by operation.
+ */
+struct handle *
+handle_get_file(uint64_t fh, uint64_t nodeid, int isdir_error, int *error)
+{
+	struct handle	*hp;
+
+	if ((hp = handle_get(fh, nodeid, error)) == NULL)
+		return NULL;
+	if (hp->dir != NULL) {
+		handle_put(hp);
+		*error = isdir_error;
+		return NULL;
+	}
+	return hp;
+}
+
+static void
+handle_free(struct handle *hp)
+{
+	close(hp->fd);
+	if (hp->dir != NULL)
+		dirstream_free(hp->dir);
+	inode_put(hp->inode);
+	atomic_fetch_sub(&wstats.handles, 1);
+	free(hp);
+}
+
+void
+handle_put(struct handle *hp)
+{
+	uint32_t	 idx = (uint32_t)hp->fh;
+	int		 last;
+
+	pthread_mutex_lock(&htab_lock);
+	if (hp->refs == 0)
+		fatalx("%s: handle %#llx not referenced", __func__,
+		    (unsigned long long)hp->fh);
+	if ((last = --hp->refs == 0)) {
+		hslots[idx].hp = NULL;
+		hslots[idx].gen++;
+		hslots[idx].nextfree = hfreehead;
+		hfreehead = idx;
+	}
+	pthread_mutex_unlock(&htab_lock);
+	if (last)
+		handle_free(hp);
+}
+
+/*
+ * RELEASE: no new use of the handle from now on; the descriptor closes
+ * once requests still working on it are done.
+ */
+int
+handle_release(uint64_t fh, uint64_t nodeid)
+{
+	struct handle	*hp;
+	int		 error;
+
+	if ((hp = handle_get(fh, nodeid, &error)) == NULL)
+		return error;
+	pthread_mutex_lock(&htab_lock);
+	if (!hp->open) {
+		pthread_mutex_unlock(&htab_lock);
+		handle_put(hp);
+		return EBADF;
+	}
+	hp->open = 0;
+	hp->refs--;		/* the table's */
+	pthread_mutex_unlock(&htab_lock);
+	handle_put(hp);
+	return 0;
+}

@@ -1,0 +1,435 @@
+/*
+ * The node table.  A node is an O_PATH descriptor of one (st_dev, st_ino)
+ * found by a lookup; its id for the kernel is a table index with the
+ * slot's generation in the high 32 bits, never a pointer, so a stale or
+ * forged id from the kernel can only ever miss.
+ *
+ * Two counts keep a node alive: nlookup, the kernel's references
+ * (LOOKUP and every creating reply add one, FORGET takes them away),
+ * and refs, ours (a request working on it, an open handle).  At
+ * nlookup 0 the node leaves the hash, so a new lookup builds a fresh
+ * node; its slot and descriptor go when refs reaches 0 as well.
+ *
+ * This file is also the only place that reaches a node through
+ * /proc/self/fd: the future sandbox (pivot_root) must change it here.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsworker.h"
+
+#define ITAB_MIN	1024
+#define ITAB_MAX	0xffffffffU
+
+struct islot {
+	struct inode	*ip;
+	uint32_t	 gen;
+	uint32_t	 nextfree;	/* free list; 0 ends it */
+};
+
+static pthread_mutex_t	 itab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct islot	*slots;
+static uint32_t		 nslots;	/* allocated */
+static uint32_t		 hiwat;		/* first unused index */
+static uint32_t		 freehead;
+static struct inode	**hash;
+static size_t		 hashsize;	/* power of two */
+static size_t		 hashcount;
+
+static size_t	 inode_hashval(dev_t, ino_t);
+static void	 inode_hash_grow(void);
+static uint32_t	 inode_slot_alloc(void);
+static int	 inode_unhash(struct inode *);
+static int	 inode_free_locked(struct inode *);
+
+static size_t
+inode_hashval(dev_t dev, ino_t ino)
+{
+	uint64_t	 h;
+
+	h = (uint64_t)ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)dev;
+	h ^= h >> 29;
+	return h & (hashsize - 1);
+}
+
+/* Called with the table locked; allocation failure is fatal. */
+static void
+inode_hash_grow(void)
+{
+	struct inode	**old = hash, *ip, *next;
+	size_t		  oldsize = hashsize, i, h;
+
+	hashsize = oldsize ? oldsize * 2 : ITAB_MIN;
+	if ((hash = calloc(hashsize, sizeof(*hash))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < oldsize; i++) {
+		for (ip = old[i]; ip != NULL; ip = next) {
+			next = ip->hnext;
+			h = inode_hashval(ip->dev, ip->ino);
+			ip->hnext = hash[h];
+			hash[h] = ip;
+		}
+	}
+	free(old);
+}
+
+/* Called with the table locked; returns 0 when the table is full. */
+static uint32_t
+inode_slot_alloc(void)
+{
+	struct islot	*ns;
+	uint32_t	 idx, n;
+
+	if (freehead != 0) {
+		idx = freehead;
+		freehead = slots[idx].nextfree;
+		return idx;
+	}
+	if (hiwat == nslots) {
+		if (nslots == ITAB_MAX)
+			return 0;
+		n = nslots > ITAB_MAX / 2 ? ITAB_MAX : nslots * 2;
+		if ((ns = reallocarray(slots, n, sizeof(*ns))) == NULL)
+			return 0;
+		memset(ns + nslots, 0, (size_t)(n - nslots) * sizeof(*ns));
+		slots = ns;
+		nslots = n;
+	}
+	return hiwat++;
+}
+
+void
+inode_init(int rootfd)
+{
+	struct inode	*ip;
+	struct stat	 st;
+
+	if (fstat(rootfd, &st) == -1)
+		fatal("%s: fstat", __func__);
+	if ((ip = calloc(1, sizeof(*ip))) == NULL ||
+	    (slots = calloc(ITAB_MIN, sizeof(*slots))) == NULL)
+		fatal("%s", __func__);
+	nslots = ITAB_MIN;
+	inode_hash_grow();
+	ip->fd = rootfd;
+	ip->dev = st.st_dev;
+	ip->ino = st.st_ino;
+	ip->type = st.st_mode & S_IFMT;
+	ip->nodeid = FUSE_ROOT_ID;
+	ip->nlookup = 1;	/* never forgotten, see inode_forget() */
+	ip->hnext = hash[inode_hashval(ip->dev, ip->ino)];
+	hash[inode_hashval(ip->dev, ip->ino)] = ip;
+	hashcount = 1;
+	slots[FUSE_ROOT_ID].ip = ip;
+	hiwat = FUSE_ROOT_ID + 1;	/* index 0 is never a node */
+	atomic_store(&wstats.nodes, 1);
+}
+
+/* A referenced node for a nodeid from the kernel, or NULL and ESTALE. */
+struct inode *
+inode_get(uint64_t nodeid, int *error)
+{
+	struct inode	*ip = NULL;
+	uint32_t	 idx = (uint32_t)nodeid, gen = nodeid >> 32;
+
+	pthread_mutex_lock(&itab_lock);
+	if (idx != 0 && idx < hiwat && slots[idx].gen == gen &&
+	    (ip = slots[idx].ip) != NULL && ip->nlookup > 0)
+		ip->refs++;
+	else
+		ip = NULL;
+	pthread_mutex_unlock(&itab_lock);
+	if (ip == NULL) {
+		log_debug("%s: stale node %#llx", __func__,
+		    (unsigned long long)nodeid);
+		*error = ESTALE;
+	}
+	return ip;
+}
+
+/* As inode_get(), for a node that must be a directory. */
+struct inode *
+inode_get_dir(uint64_t nodeid, int *error)
+{
+	struct inode	*dir;
+
+	if ((dir = inode_get(nodeid, error)) == NULL)
+		return NULL;
+	if (dir->type != S_IFDIR) {
+		inode_put(dir);
+		*error = ENOTDIR;
+		return NULL;
+	}
+	return dir;
+}
+
+/* Called with the table locked: the slot is free, the caller closes. */
+static int
+inode_free_locked(struct inode *ip)
+{
+	uint32_t	 idx = (uint32_t)ip->nodeid;
+	int		 fd = ip->fd;
+
+	slots[idx].ip = NULL;
+	slots[idx].gen++;
+	slots[idx].nextfree = freehead;
+	freehead = idx;
+	atomic_fetch_sub(&wstats.nodes, 1);
+	free(ip);
+	return fd;
+}
+
+void
+inode_put(struct inode *ip)
+{
+	int	 fd = -1;
+
+	pthread_mutex_lock(&itab_lock);
+	if (ip->refs == 0)
+		fatalx("%s: node %#llx not referenced", __func__,
+		    (unsigned long long)ip->nodeid);
+	if (--ip->refs == 0 && ip->nlookup == 0)
+		fd = inode_free_locked(ip);
+	pthread_mutex_unlock(&itab_lock);
+	if (fd != -1)
+		close(fd);
+}
+
+/* Called with the table locked. */
+static int
+inode_unhash(struct inode *ip)
+{
+	struct inode	**pp;
+
+	for (pp = &hash[inode_hashval(ip->dev, ip->ino)]; *pp != NULL;
+	    pp = &(*pp)->hnext) {
+		if (*pp == ip) {
+			*pp = ip->hnext;
+			hashcount--;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Adds one kernel reference to the node of fd's file, creating the node
+ * if it has none.  fd is consumed.  On success *ipp is referenced.
+ */
+int
+inode_add_fd(int fd, struct stat *st, struct inode **ipp)
+{
+	struct inode	*ip, *nip;
+	size_t		 h;
+	uint32_t	 idx;
+
+	if ((nip = calloc(1, sizeof(*nip))) == NULL) {
+		close(fd);
+		return ENOMEM;
+	}
+	pthread_mutex_lock(&itab_lock);
+	h = inode_hashval(st->st_dev, st->st_ino);
+	for (ip = hash[h]; ip != NULL; ip = ip->hnext)
+		if (ip->dev == st->st_dev && ip->ino == st->st_ino)
+			break;
+	if (ip != NULL) {
+		ip->nlookup++;
+		ip->refs++;
+		pthread_mutex_unlock(&itab_lock);
+		free(nip);
+		close(fd);
+		*ipp = ip;
+		return 0;
+	}
+	if ((idx = inode_slot_alloc()) == 0) {
+		pthread_mutex_unlock(&itab_lock);
+		free(nip);
+		close(fd);
+		return ENFILE;
+	}
+	nip->fd = fd;
+	nip->dev = st->st_dev;
+	nip->ino = st->st_ino;
+	nip->type = st->st_mode & S_IFMT;
+	nip->nodeid = (uint64_t)slots[idx].gen << 32 | idx;
+	nip->nlookup = 1;
+	nip->refs = 1;
+	slots[idx].ip = nip;
+	if (++hashcount > hashsize)
+		inode_hash_grow();
+	h = inode_hashval(nip->dev, nip->ino);
+	nip->hnext = hash[h];
+	hash[h] = nip;
+	pthread_mutex_unlock(&itab_lock);
+	atomic_fetch_add(&wstats.nodes, 1);
+	*ipp = nip;
+	return 0;
+}
+
+/* One name in a directory node, never following a symlink. */
+int
+inode_lookup(struct inode *dir, const char *name, struct stat *st,
+    struct inode **ipp)
+{
+	int	 fd;
+
+	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errno;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
+		close(fd);
+		return errno;
+	}
+	return inode_add_fd(fd, st, ipp);
+}
+
+void
+inode_forget(uint64_t nodeid, uint64_t nlookup)
+{
+	struct inode	*ip;
+	uint32_t	 idx = (uint32_t)nodeid, gen = nodeid >> 32;
+	int		 fd = -1;
+
+	pthread_mutex_lock(&itab_lock);
+	if (idx == 0 || idx >= hiwat || slots[idx].gen != gen ||
+	    (ip = slots[idx].ip) == NULL || ip->nlookup == 0) {
+		pthread_mutex_unlock(&itab_lock);
+		log_warnx("%s: stale node %#llx", __func__,
+		    (unsigned long long)nodeid);
+		return;
+	}
+	/* The root was never looked up: it stays for the mount's life. */
+	if (nodeid != FUSE_ROOT_ID) {
+		if (nlookup > ip->nlookup) {
+			log_warnx("%s: node %#llx: forget %llu of %llu",
+			    __func__, (unsigned long long)nodeid,
+			    (unsigned long long)nlookup,
+			    (unsigned long long)ip->nlookup);
+			nlookup = ip->nlookup;
+		}
+		ip->nlookup -= nlookup;
+		if (ip->nlookup == 0) {
+			if (inode_unhash(ip) == -1)
+				fatalx("%s: node %#llx not hashed", __func__,
+				    (unsigned long long)nodeid);
+			if (ip->refs == 0)
+				fd = inode_free_locked(ip);
+		}
+	}
+	pthread_mutex_unlock(&itab_lock);
+	if (fd != -1)
+		close(fd);
+}
+
+int
+inode_stat(const struct inode *ip, struct stat *st)
+{
+	if (fstatat(ip->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		return errno;
+	return 0;
+}
+
+/* Another descriptor for fd's file through its magic link. */
+static int
+proc_reopen(int fd, int flags)
+{
+	char	 name[16];
+
+	(void)snprintf(name, sizeof(name), "%d", fd);
+	return openat(wconf->proc_fd, name, flags | O_CLOEXEC);
+}
+
+/*
+ * An open descriptor for a node.  Only regular files and directories
+ * are ever opened: a device node, FIFO or socket in the tree is never
+ * opened by the worker (the kernel does not send OPEN for them; if it
+ * did, the answer is what a nodev mount would give).  Returns -1 with
+ * errno set on failure.
+ */
+int
+inode_reopen(const struct inode *ip, int flags)
+{
+	switch (ip->type) {
+	case S_IFDIR:
+		return openat(ip->fd, ".", flags | O_DIRECTORY | O_CLOEXEC);
+	case S_IFREG:
+		return proc_reopen(ip->fd, flags & ~(O_CREAT | O_EXCL));
+	case S_IFLNK:
+		errno = ELOOP;
+		return -1;
+	case S_IFSOCK:
+		errno = ENXIO;
+		return -1;
+	default:
+		errno = EACCES;
+		return -1;
+	}
+}
+
+/* An O_PATH descriptor for an open file, e.g. one just created. */
+int
+fd_reopen_path(int fd)
+{
+	return proc_reopen(fd, O_PATH);
+}
+
+int
+inode_chmod(const struct inode *ip, mode_t mode)
+{
+	char	 name[16];
+
+	/* Linux keeps no mode on symlinks; lchmod(3) says the same. */
+	if (ip->type == S_IFLNK)
+		return EOPNOTSUPP;
+	(void)snprintf(name, sizeof(name), "%d", ip->fd);
+	if (fchmodat(wconf->proc_fd, name, mode, 0) == -1)
+		return errno;
+	return 0;
+}
+
+/*
+ * A new name for a node.  linkat(AT_EMPTY_PATH) needs privilege on older
+ * kernels; the magic link works for anyone who may link the file.
+ */
+int
+inode_link(const struct inode *ip, int dirfd, const char *name)
+{
+	char	 path[16];
+
+	if (linkat(ip->fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return errno;
+	(void)snprintf(path, sizeof(path), "%d", ip->fd);
+	if (linkat(wconf->proc_fd, path, dirfd, name, AT_SYMLINK_FOLLOW) == -1)
+		return errno;
+	return 0;
+}
+
+/*
+ * The path the xattr calls use for a node: they have no *at() form in
+ * our libc, and following the magic link reaches the node itself
+ * (symlinks included) without opening it.
+ */
+int
+inode_xattr_path(const struct inode *ip, char *buf, size_t size)
+{
+	int	 n;
+
+	n = snprintf(buf, size, "/proc/self/fd/%d", ip->fd);
+	if (n < 0 || (size_t)n >= size)
+		return ENAMETOOLONG;
+	return 0;
+}

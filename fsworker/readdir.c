@@ -1,0 +1,253 @@
+/*
+ * Directory handles: OPENDIR, READDIR, READDIRPLUS, RELEASEDIR,
+ * FSYNCDIR.  Offsets given to the kernel are the backing filesystem's
+ * own d_off cookies, so a READDIR at any offset the kernel has seen is
+ * an lseek() on the handle's descriptor.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsworker.h"
+
+#define DIRBUF_SIZE	(32 * 1024)
+
+struct dirstream {
+	pthread_mutex_t	 lock;
+	off_t		 off;	/* offset of the next entry */
+	size_t		 pos;	/* next entry in buf */
+	size_t		 len;	/* bytes in buf */
+	char		*buf;	/* a getdents64() batch */
+};
+
+/* What one READDIR(PLUS) call is building. */
+struct dirfill {
+	struct req	*req;
+	struct inode	*dir;
+	int		 plus;
+	size_t		 used;
+	size_t		 size;	/* at most this much reply */
+	uint64_t	*looked;	/* nodes given a lookup, for undo */
+	size_t		 nlooked;
+};
+
+static struct dirstream *
+dirstream_new(void)
+{
+	struct dirstream	*ds;
+
+	if ((ds = calloc(1, sizeof(*ds))) == NULL)
+		return NULL;
+	if ((ds->buf = malloc(DIRBUF_SIZE)) == NULL) {
+		free(ds);
+		return NULL;
+	}
+	pthread_mutex_init(&ds->lock, NULL);
+	return ds;
+}
+
+void
+dirstream_free(struct dirstream *ds)
+{
+	pthread_mutex_destroy(&ds->lock);
+	free(ds->buf);
+	free(ds);
+}
+
+int
+op_opendir(struct req *req)
+{
+	struct dirstream	*ds;
+	struct inode		*ip;
+	uint64_t		 fh;
+	uint32_t		 open_flags = 0;
+	int			 fd, error = 0;
+
+	if ((ip = inode_get_dir(req->hdr->nodeid, &error)) == NULL)
+		return error;
+	if ((fd = inode_reopen(ip, O_RDONLY)) == -1) {
+		error = errno;
+		inode_put(ip);
+		return error;
+	}
+	if ((ds = dirstream_new()) == NULL) {
+		close(fd);
+		inode_put(ip);
+		return ENOMEM;
+	}
+	if ((error = handle_new(fd, ip, ds, &fh)) != 0) {
+		dirstream_free(ds);
+		close(fd);
+		inode_put(ip);
+		return error;
+	}
+	if (wconf->cache == CACHE_ALWAYS)
+		open_flags = FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
+	if (reply_open(req, fh, open_flags) == ENOENT)
+		handle_release(fh, req->hdr->nodeid);
+	return 0;
+}
+
+static int
+is_dot_or_dotdot(const char *name)
+{
+	return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+/*
+ * The entry part of a direntplus.  "." and ".." get node id 0: the kernel
+ * neither links nor counts them.  An entry gone since getdents also gets
+ * 0 and is listed by name only.
+ */
+static void
+dirfill_lookup(struct dirfill *df, const struct dirent64 *d,
+    struct fuse_entry_out *e)
+{
+	struct inode	*ip;
+	struct stat	 st;
+
+	memset(e, 0, sizeof(*e));
+	if (is_dot_or_dotdot(d->d_name))
+		return;
+	if (inode_lookup(df->dir, d->d_name, &st, &ip) != 0)
+		return;
+	fill_entry(e, ip, &st);
+	df->looked[df->nlooked++] = ip->nodeid;
+	inode_put(ip);
+}
+
+/* Appends one entry; 0 when it does not fit. */
+static size_t
+dirfill_add(struct dirfill *df, const struct dirent64 *d)
+{
+	struct fuse_direntplus	*dp;
+	struct fuse_dirent	*de;
+	unsigned char		*p = df->req->out + df->used;
+	size_t			 namelen, reclen, hdrlen;
+
+	namelen = strlen(d->d_name);
+	hdrlen = df->plus ? FUSE_NAME_OFFSET_DIRENTPLUS : FUSE_NAME_OFFSET;
+	reclen = FUSE_DIRENT_ALIGN(hdrlen + namelen);
+	if (reclen > df->size - df->used)
+		return 0;
+	memset(p, 0, reclen);
+	if (df->plus) {
+		dp = (struct fuse_direntplus *)p;
+		dirfill_lookup(df, d, &dp->entry_out);
+		de = &dp->dirent;
+	} else
+		de = (struct fuse_dirent *)p;
+	de->ino = d->d_ino;
+	de->off = d->d_off;
+	de->namelen = namelen;
+	de->type = d->d_type;
+	memcpy(p + hdrlen, d->d_name, namelen);
+	df->used += reclen;
+	return reclen;
+}
+
+/* Fills the reply from the stream; called with the stream locked. */
+static int
+dirfill_run(struct dirfill *df, struct handle *hp, off_t offset)
+{
+	struct dirstream	*ds = hp->dir;
+	struct dirent64		*d;
+	ssize_t			 n;
+
+	if (offset != ds->off) {
+		if (lseek(hp->fd, offset, SEEK_SET) == -1)
+			return errno;
+		ds->pos = ds->len = 0;
+		ds->off = offset;
+	}
+	for (;;) {
+		if (ds->pos >= ds->len) {
+			if ((n = getdents64(hp->fd, ds->buf, DIRBUF_SIZE)) ==
+			    -1)
+				return df->used ? 0 : errno;
+			if (n == 0)
+				return 0;
+			ds->len = n;
+			ds->pos = 0;
+		}
+		d = (struct dirent64 *)(ds->buf + ds->pos);
+		if (dirfill_add(df, d) == 0)
+			return 0;
+		ds->pos += d->d_reclen;
+		ds->off = d->d_off;
+	}
+}
+
+static int
+readdir_common(struct req *req, int plus)
+{
+	const struct fuse_read_in	*in = (const void *)req->arg;
+	struct dirfill			 df;
+	struct handle			*hp;
+	size_t				 i;
+	int				 error = 0;
+
+	if ((hp = handle_get(in->fh, req->hdr->nodeid, &error)) == NULL)
+		return error;
+	if (hp->dir == NULL) {
+		handle_put(hp);
+		return ENOTDIR;
+	}
+	memset(&df, 0, sizeof(df));
+	df.req = req;
+	df.dir = hp->inode;
+	df.plus = plus;
+	df.size = in->size < req->outsize ? in->size : req->outsize;
+	if (plus && (df.looked = calloc(df.size / FUSE_NAME_OFFSET_DIRENTPLUS +
+	    1, sizeof(*df.looked))) == NULL) {
+		handle_put(hp);
+		return ENOMEM;
+	}
+	pthread_mutex_lock(&hp->dir->lock);
+	error = dirfill_run(&df, hp, (off_t)in->offset);
+	pthread_mutex_unlock(&hp->dir->lock);
+	handle_put(hp);
+	if (error == 0 && reply_data(req, req->out, df.used) == ENOENT) {
+		/* The kernel never saw these entries: undo their lookups. */
+		for (i = 0; i < df.nlooked; i++)
+			inode_forget(df.looked[i], 1);
+	}
+	if (error)
+		for (i = 0; i < df.nlooked; i++)
+			inode_forget(df.looked[i], 1);
+	free(df.looked);
+	return error;
+}
+
+int
+op_readdir(struct req *req)
+{
+	return readdir_common(req, 0);
+}
+
+int
+op_readdirplus(struct req *req)
+{
+	return readdir_common(req, 1);
+}
+
+int
+op_releasedir(struct req *req)
+{
+	const struct fuse_release_in	*in = (const void *)req->arg;
+	int				 error = 0;
+
+	if ((error = handle_release(in->fh, req->hdr->nodeid)) != 0)
+		return error;
+	reply_err(req, 0);
+	return 0;
+}

@@ -1,0 +1,555 @@
+/*
+ * The worker's request decoder without a kernel: crafted requests go
+ * straight to fuse_dispatch(), whose replies land on a SOCK_SEQPACKET
+ * socket (one writev, one packet) where the test reads them back.
+ * Everything the kernel would never send is here: short, long and
+ * unterminated requests, bad names, stale and forged ids.
+ */
+
+#include <sys/types.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <atf-c.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsworker.h"
+
+/* What fsworker.c provides in the real program. */
+struct worker_conf	*wconf;
+struct worker_stats	 wstats;
+
+static struct worker_conf	 tconf;
+static struct fuse_thread	 thr;
+static char			 tdir[] = "t_fuse.XXXXXX";
+static int			 peer = -1;
+static uint64_t			 next_unique = 2;
+static unsigned char	 rbuf[FSWORKER_MAX_WRITE + FSWORKER_HEADROOM];
+
+void
+worker_exit(int code, const char *why)
+{
+	atf_tc_fail("worker_exit(%d, %s)", code, why);
+}
+
+static void
+setup(void)
+{
+	int	 sp[2], fd;
+
+	ATF_REQUIRE(mkdtemp(tdir) != NULL);
+	ATF_REQUIRE((fd = open(tdir, O_PATH | O_DIRECTORY)) != -1);
+	ATF_REQUIRE(mkdirat(fd, "sub", 0755) == 0);
+	ATF_REQUIRE(close(openat(fd, "file", O_CREAT | O_WRONLY, 0644)) == 0);
+	memset(&tconf, 0, sizeof(tconf));
+	tconf.cache = CACHE_AUTO;
+	tconf.nthreads = 1;
+	tconf.mountpoint = "t_fuse";
+	ATF_REQUIRE((tconf.proc_fd = open("/proc/self/fd",
+	    O_PATH | O_DIRECTORY)) != -1);
+	ATF_REQUIRE((tconf.ready_fd = eventfd(0, EFD_NONBLOCK)) != -1);
+	wconf = &tconf;
+	log_init(1, LOG_DAEMON);
+	inode_init(fd);
+	ATF_REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	fuse_thread_alloc(&thr, sp[0]);
+	tconf.fuse_fd[0] = sp[0];
+	peer = sp[1];
+}
+
+/* Entries of the backing directory, without . and .. */
+static int
+count_entries(void)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	int		 n = 0;
+
+	ATF_REQUIRE((dir = opendir(tdir)) != NULL);
+	while ((d = readdir(dir)) != NULL)
+		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0)
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Sends a request of exactly len bytes as read from the device. */
+static uint64_t
+send_raw(uint32_t opcode, uint64_t nodeid, const void *arg, size_t arglen,
+    uint32_t hdrlen, uint16_t extlen)
+{
+	struct fuse_in_header	*h = (struct fuse_in_header *)thr.in;
+
+	ATF_REQUIRE(sizeof(*h) + arglen <= thr.insize);
+	memset(h, 0, sizeof(*h));
+	h->len = hdrlen;
+	h->opcode = opcode;
+	h->unique = next_unique;
+	h->nodeid = nodeid;
+	h->total_extlen = extlen;
+	if (arglen)
+		memcpy(thr.in + sizeof(*h), arg, arglen);
+	next_unique += 2;
+	fuse_dispatch(&thr, sizeof(*h) + arglen);
+	return h->unique;
+}
+
+static uint64_t
+send_req(uint32_t opcode, uint64_t nodeid, const void *arg, size_t arglen)
+{
+	return send_raw(opcode, nodeid, arg, arglen,
+	    sizeof(struct fuse_in_header) + arglen, 0);
+}
+
+/* The next reply's error (positive), its payload in rbuf; -1: none. */
+static int
+get_reply(size_t *len)
+{
+	struct fuse_out_header	 oh;
+	ssize_t			 n;
+
+	n = recv(peer, rbuf, sizeof(rbuf), MSG_DONTWAIT);
+	if (n == -1 && errno == EAGAIN)
+		return -1;
+	ATF_REQUIRE(n >= (ssize_t)sizeof(oh));
+	memcpy(&oh, rbuf, sizeof(oh));
+	ATF_REQUIRE_EQ(oh.len, (uint32_t)n);
+	if (len != NULL)
+		*len = n - sizeof(oh);
+	memmove(rbuf, rbuf + sizeof(oh), n - sizeof(oh));
+	return -oh.error;
+}
+
+static int
+req_errno(uint32_t opcode, uint64_t nodeid, const void *arg, size_t arglen)
+{
+	send_req(opcode, nodeid, arg, arglen);
+	return get_reply(NULL);
+}
+
+static void
+do_init(uint32_t major, uint32_t minor, uint64_t flags)
+{
+	struct fuse_init_in	 in;
+
+	memset(&in, 0, sizeof(in));
+	in.major = major;
+	in.minor = minor;
+	in.max_readahead = 131072;
+	in.flags = (uint32_t)flags | FUSE_INIT_EXT;
+	in.flags2 = flags >> 32;
+	send_req(FUSE_INIT, 0, &in, sizeof(in));
+}
+
+static void
+init_ok(void)
+{
+	do_init(7, 45, ~0ULL);
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+}
+
+/* A name with its NUL, after a fixed struct of fixlen zero bytes. */
+static size_t
+name_arg(unsigned char *buf, size_t fixlen, const char *name)
+{
+	memset(buf, 0, fixlen);
+	memcpy(buf + fixlen, name, strlen(name) + 1);
+	return fixlen + strlen(name) + 1;
+}
+
+static uint64_t
+lookup(uint64_t dir, const char *name)
+{
+	unsigned char		 buf[256];
+	struct fuse_entry_out	 e;
+	size_t			 len;
+
+	send_req(FUSE_LOOKUP, dir, buf, name_arg(buf, 0, name));
+	ATF_REQUIRE_EQ(get_reply(&len), 0);
+	ATF_REQUIRE_EQ(len, sizeof(e));
+	memcpy(&e, rbuf, sizeof(e));
+	return e.nodeid;
+}
+
+ATF_TC_WITHOUT_HEAD(before_init);
+ATF_TC_BODY(before_init, tc)
+{
+	unsigned char	 buf[64];
+
+	setup();
+	ATF_CHECK_EQ(req_errno(FUSE_LOOKUP, FUSE_ROOT_ID, buf,
+	    name_arg(buf, 0, "file")), EIO);
+	init_ok();
+	do_init(7, 45, 0);
+	ATF_CHECK_EQ(get_reply(NULL), EPROTO);
+}
+
+ATF_TC_WITHOUT_HEAD(init_negotiation);
+ATF_TC_BODY(init_negotiation, tc)
+{
+	struct fuse_init_out	 out;
+	uint64_t		 flags;
+	size_t			 len;
+
+	setup();
+	do_init(8, 0, 0);		/* a newer major: we answer 7 */
+	ATF_REQUIRE_EQ(get_reply(&len), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK_EQ(out.major, 7);
+	ATF_CHECK(!atomic_load(&fsess.initialized));
+	do_init(7, 99, ~0ULL);		/* everything offered */
+	ATF_REQUIRE_EQ(get_reply(&len), 0);
+	ATF_REQUIRE_EQ(len, sizeof(out));
+	memcpy(&out, rbuf, sizeof(out));
+	flags = out.flags | (uint64_t)out.flags2 << 32;
+	ATF_CHECK_EQ(out.minor, FSWORKER_FUSE_MINOR);
+	ATF_CHECK_EQ(out.max_write, FSWORKER_MAX_WRITE);
+	ATF_CHECK(out.max_pages * (uint32_t)sysconf(_SC_PAGESIZE) ==
+	    FSWORKER_MAX_WRITE);
+	ATF_CHECK(flags & FUSE_MAX_PAGES);
+	ATF_CHECK(flags & FUSE_DONT_MASK);
+	ATF_CHECK(flags & FUSE_DO_READDIRPLUS);
+	ATF_CHECK(flags & FUSE_POSIX_LOCKS);
+	ATF_CHECK(flags & FUSE_INIT_EXT);
+	ATF_CHECK(flags & FUSE_NO_EXPORT_SUPPORT);
+	ATF_CHECK(!(flags & FUSE_PASSTHROUGH));
+	ATF_CHECK(!(flags & FUSE_WRITEBACK_CACHE));
+	ATF_CHECK(!(flags & FUSE_EXPORT_SUPPORT));
+	ATF_CHECK(!(flags & FUSE_POSIX_ACL));
+	ATF_CHECK(!(flags & FUSE_OVER_IO_URING));
+}
+
+ATF_TC_WITHOUT_HEAD(init_offered_only);
+ATF_TC_BODY(init_offered_only, tc)
+{
+	struct fuse_init_out	 out;
+
+	setup();
+	do_init(7, 38, FUSE_ASYNC_READ | FUSE_BIG_WRITES);
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK_EQ(out.minor, 38);
+	ATF_CHECK_EQ(out.flags & ~(uint32_t)FUSE_INIT_EXT,
+	    FUSE_ASYNC_READ | FUSE_BIG_WRITES);
+	ATF_CHECK_EQ(out.flags2, 0);
+	ATF_CHECK_EQ(out.max_write, 32 * sysconf(_SC_PAGESIZE));
+}
+
+ATF_TC_WITHOUT_HEAD(lengths);
+ATF_TC_BODY(lengths, tc)
+{
+	unsigned char	 buf[256];
+	size_t		 n;
+
+	setup();
+	init_ok();
+	n = name_arg(buf, 0, "file");
+	/* The header's length disagrees with what was read. */
+	send_raw(FUSE_LOOKUP, FUSE_ROOT_ID, buf, n,
+	    sizeof(struct fuse_in_header) + n + 8, 0);
+	ATF_CHECK_EQ(get_reply(NULL), EIO);
+	/* Extensions longer than the payload. */
+	send_raw(FUSE_LOOKUP, FUSE_ROOT_ID, buf, n,
+	    sizeof(struct fuse_in_header) + n, 2);
+	ATF_CHECK_EQ(get_reply(NULL), EIO);
+	/* Shorter than the op's fixed struct. */
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, FUSE_ROOT_ID, buf, 8), EINVAL);
+	ATF_CHECK_EQ(req_errno(FUSE_SETATTR, FUSE_ROOT_ID, buf, 40), EINVAL);
+	ATF_CHECK_EQ(req_errno(FUSE_RENAME2, FUSE_ROOT_ID, buf, 8), EINVAL);
+	ATF_CHECK_EQ(req_errno(FUSE_COPY_FILE_RANGE, FUSE_ROOT_ID, buf, 48),
+	    EINVAL);
+	/* A short header is never answered: it has no unique. */
+	fuse_dispatch(&thr, 20);
+	ATF_CHECK_EQ(get_reply(NULL), -1);
+}
+
+ATF_TC_WITHOUT_HEAD(unknown_opcodes);
+ATF_TC_BODY(unknown_opcodes, tc)
+{
+	uint32_t	 ops[] = { 7, 19, FUSE_BMAP, FUSE_IOCTL, FUSE_POLL,
+			    FUSE_SETUPMAPPING, FUSE_SYNCFS, 54, 4096, ~0U };
+	unsigned char	 buf[64];
+	size_t		 i;
+
+	setup();
+	init_ok();
+	memset(buf, 0, sizeof(buf));
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		ATF_CHECK_EQ(req_errno(ops[i], FUSE_ROOT_ID, buf, 64), ENOSYS);
+}
+
+ATF_TC_WITHOUT_HEAD(names);
+ATF_TC_BODY(names, tc)
+{
+	const char	*bad[] = { "a/b", ".", "..", "", "/" };
+	unsigned char	 buf[256];
+	size_t		 i, n;
+
+	setup();
+	init_ok();
+	/* Unterminated. */
+	memcpy(buf, "file", 4);
+	ATF_CHECK_EQ(req_errno(FUSE_LOOKUP, FUSE_ROOT_ID, buf, 4), EINVAL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = name_arg(buf, sizeof(struct fuse_mkdir_in), bad[i]);
+		ATF_CHECK_EQ(req_errno(FUSE_MKDIR, FUSE_ROOT_ID, buf, n),
+		    EINVAL);
+		n = name_arg(buf, 0, bad[i]);
+		ATF_CHECK_EQ(req_errno(FUSE_UNLINK, FUSE_ROOT_ID, buf, n),
+		    EINVAL);
+		n = name_arg(buf, sizeof(struct fuse_create_in), bad[i]);
+		ATF_CHECK_EQ(req_errno(FUSE_CREATE, FUSE_ROOT_ID, buf, n),
+		    EINVAL);
+	}
+	n = name_arg(buf, 0, "a/b");
+	ATF_CHECK_EQ(req_errno(FUSE_LOOKUP, FUSE_ROOT_ID, buf, n), EINVAL);
+	/* RENAME: the second name unterminated, then invalid. */
+	n = name_arg(buf, sizeof(struct fuse_rename_in), "file");
+	memcpy(buf + n, "xx", 2);
+	ATF_CHECK_EQ(req_errno(FUSE_RENAME, FUSE_ROOT_ID, buf, n + 2),
+	    EINVAL);
+	memcpy(buf + n, "..", 3);
+	ATF_CHECK_EQ(req_errno(FUSE_RENAME, FUSE_ROOT_ID, buf, n + 3),
+	    EINVAL);
+	/* SYMLINK without its target. */
+	n = name_arg(buf, 0, "link");
+	ATF_CHECK_EQ(req_errno(FUSE_SYMLINK, FUSE_ROOT_ID, buf, n), EINVAL);
+	/* Nothing was created, nothing removed. */
+	ATF_CHECK_EQ(count_entries(), 2);
+}
+
+ATF_TC_WITHOUT_HEAD(dots);
+ATF_TC_BODY(dots, tc)
+{
+	uint64_t	 sub;
+
+	setup();
+	init_ok();
+	ATF_CHECK_EQ(lookup(FUSE_ROOT_ID, ".."), FUSE_ROOT_ID);
+	ATF_CHECK_EQ(lookup(FUSE_ROOT_ID, "."), FUSE_ROOT_ID);
+	sub = lookup(FUSE_ROOT_ID, "sub");
+	ATF_CHECK(sub != FUSE_ROOT_ID);
+	ATF_CHECK_EQ(lookup(sub, "."), sub);
+	ATF_CHECK_EQ(lookup(sub, ".."), FUSE_ROOT_ID);
+}
+
+ATF_TC_WITHOUT_HEAD(stale_ids);
+ATF_TC_BODY(stale_ids, tc)
+{
+	struct fuse_getattr_in	 ga;
+	struct fuse_forget_in	 fo;
+	struct fuse_read_in	 rd;
+	uint64_t		 file;
+
+	setup();
+	init_ok();
+	memset(&ga, 0, sizeof(ga));
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, 0, &ga, sizeof(ga)), ESTALE);
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, 12345, &ga, sizeof(ga)), ESTALE);
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, 1ULL << 32 | FUSE_ROOT_ID, &ga,
+	    sizeof(ga)), ESTALE);
+	file = lookup(FUSE_ROOT_ID, "file");
+	ATF_CHECK_EQ(lookup(FUSE_ROOT_ID, "file"), file);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 2);
+	/* Two lookups: one forget leaves it, the second ends it. */
+	fo.nlookup = 1;
+	send_req(FUSE_FORGET, file, &fo, sizeof(fo));
+	ATF_CHECK_EQ(get_reply(NULL), -1);
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, file, &ga, sizeof(ga)), 0);
+	send_req(FUSE_FORGET, file, &fo, sizeof(fo));
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 1);
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, file, &ga, sizeof(ga)), ESTALE);
+	/* The slot comes back with a new generation: the old id stays dead. */
+	ATF_CHECK(lookup(FUSE_ROOT_ID, "file") != file);
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, file, &ga, sizeof(ga)), ESTALE);
+	/* A forged handle. */
+	memset(&rd, 0, sizeof(rd));
+	rd.fh = 77;
+	rd.size = 4096;
+	ATF_CHECK_EQ(req_errno(FUSE_READ, lookup(FUSE_ROOT_ID, "file"), &rd,
+	    sizeof(rd)), EBADF);
+}
+
+ATF_TC_WITHOUT_HEAD(handles);
+ATF_TC_BODY(handles, tc)
+{
+	struct fuse_open_in	 op;
+	struct fuse_open_out	 oo;
+	struct fuse_release_in	 rel;
+	struct fuse_read_in	 rd;
+	uint64_t		 file, sub;
+
+	setup();
+	init_ok();
+	file = lookup(FUSE_ROOT_ID, "file");
+	sub = lookup(FUSE_ROOT_ID, "sub");
+	memset(&op, 0, sizeof(op));
+	op.flags = O_RDONLY;
+	send_req(FUSE_OPEN, file, &op, sizeof(op));
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&oo, rbuf, sizeof(oo));
+	ATF_CHECK_EQ(atomic_load(&wstats.handles), 1);
+	/* The handle answers for its own node only. */
+	memset(&rd, 0, sizeof(rd));
+	rd.fh = oo.fh;
+	rd.size = 16;
+	ATF_CHECK_EQ(req_errno(FUSE_READ, sub, &rd, sizeof(rd)), EBADF);
+	ATF_CHECK_EQ(req_errno(FUSE_READ, file, &rd, sizeof(rd)), 0);
+	rd.size = FSWORKER_MAX_WRITE + 4096;
+	ATF_CHECK_EQ(req_errno(FUSE_READ, file, &rd, sizeof(rd)), EINVAL);
+	/* OPEN on a directory, OPENDIR on a file. */
+	ATF_CHECK_EQ(req_errno(FUSE_OPEN, sub, &op, sizeof(op)), EISDIR);
+	ATF_CHECK_EQ(req_errno(FUSE_OPENDIR, file, &op, sizeof(op)), ENOTDIR);
+	memset(&rel, 0, sizeof(rel));
+	rel.fh = oo.fh;
+	ATF_CHECK_EQ(req_errno(FUSE_RELEASE, file, &rel, sizeof(rel)), 0);
+	ATF_CHECK_EQ(atomic_load(&wstats.handles), 0);
+	ATF_CHECK_EQ(req_errno(FUSE_RELEASE, file, &rel, sizeof(rel)), EBADF);
+	rd.size = 16;
+	ATF_CHECK_EQ(req_errno(FUSE_READ, file, &rd, sizeof(rd)), EBADF);
+}
+
+ATF_TC_WITHOUT_HEAD(write_length);
+ATF_TC_BODY(write_length, tc)
+{
+	unsigned char		 buf[sizeof(struct fuse_write_in) + 16];
+	struct fuse_write_in	 wr;
+	struct fuse_open_in	 op;
+	struct fuse_open_out	 oo;
+	uint64_t		 file;
+
+	setup();
+	init_ok();
+	file = lookup(FUSE_ROOT_ID, "file");
+	memset(&op, 0, sizeof(op));
+	op.flags = O_RDWR;
+	send_req(FUSE_OPEN, file, &op, sizeof(op));
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&oo, rbuf, sizeof(oo));
+	memset(&wr, 0, sizeof(wr));
+	wr.fh = oo.fh;
+	wr.size = 17;		/* one more than the data that follows */
+	memcpy(buf, &wr, sizeof(wr));
+	memset(buf + sizeof(wr), 'x', 16);
+	ATF_CHECK_EQ(req_errno(FUSE_WRITE, file, buf, sizeof(buf)), EINVAL);
+	wr.size = 16;
+	memcpy(buf, &wr, sizeof(wr));
+	ATF_CHECK_EQ(req_errno(FUSE_WRITE, file, buf, sizeof(buf)), 0);
+	ATF_CHECK_EQ(atomic_load(&wstats.bytes_written), 16);
+}
+
+ATF_TC_WITHOUT_HEAD(batch_forget);
+ATF_TC_BODY(batch_forget, tc)
+{
+	struct {
+		struct fuse_batch_forget_in	in;
+		struct fuse_forget_one		one[2];
+	} bf;
+	uint64_t	 file, sub;
+
+	setup();
+	init_ok();
+	file = lookup(FUSE_ROOT_ID, "file");
+	sub = lookup(FUSE_ROOT_ID, "sub");
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 3);
+	/* More entries claimed than sent: nothing forgotten, no reply. */
+	memset(&bf, 0, sizeof(bf));
+	bf.in.count = 1000;
+	bf.one[0].nodeid = file;
+	bf.one[0].nlookup = 1;
+	send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf));
+	ATF_CHECK_EQ(get_reply(NULL), -1);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 3);
+	bf.in.count = 2;
+	bf.one[1].nodeid = sub;
+	bf.one[1].nlookup = 1;
+	send_req(FUSE_BATCH_FORGET, 0, &bf, sizeof(bf));
+	ATF_CHECK_EQ(get_reply(NULL), -1);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 1);
+}
+
+/* READDIRPLUS: every entry but . and .. is one lookup. */
+ATF_TC_WITHOUT_HEAD(readdirplus_counts);
+ATF_TC_BODY(readdirplus_counts, tc)
+{
+	struct fuse_direntplus	*dp;
+	struct fuse_forget_in	 fo;
+	struct fuse_open_in	 op;
+	struct fuse_open_out	 oo;
+	struct fuse_read_in	 rd;
+	size_t			 len, off, linked = 0, names = 0;
+
+	setup();
+	init_ok();
+	memset(&op, 0, sizeof(op));
+	send_req(FUSE_OPENDIR, FUSE_ROOT_ID, &op, sizeof(op));
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&oo, rbuf, sizeof(oo));
+	memset(&rd, 0, sizeof(rd));
+	rd.fh = oo.fh;
+	rd.size = 4096;
+	send_req(FUSE_READDIRPLUS, FUSE_ROOT_ID, &rd, sizeof(rd));
+	ATF_REQUIRE_EQ(get_reply(&len), 0);
+	for (off = 0; off < len; off += FUSE_DIRENTPLUS_SIZE(dp)) {
+		dp = (struct fuse_direntplus *)(rbuf + off);
+		names++;
+		if (dp->entry_out.nodeid == 0) {
+			ATF_CHECK(dp->dirent.namelen <= 2 &&
+			    dp->dirent.name[0] == '.');
+			continue;
+		}
+		linked++;
+		fo.nlookup = 1;
+		send_req(FUSE_FORGET, dp->entry_out.nodeid, &fo, sizeof(fo));
+	}
+	ATF_CHECK_EQ(names, 4);
+	ATF_CHECK_EQ(linked, 2);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 1);
+}
+
+ATF_TC_WITHOUT_HEAD(readonly_noxattr);
+ATF_TC_BODY(readonly_noxattr, tc)
+{
+	unsigned char	 buf[256];
+	size_t		 n;
+
+	setup();
+	tconf.ro = 1;
+	tconf.noxattr = 1;
+	init_ok();
+	n = name_arg(buf, sizeof(struct fuse_mkdir_in), "new");
+	ATF_CHECK_EQ(req_errno(FUSE_MKDIR, FUSE_ROOT_ID, buf, n), EROFS);
+	n = name_arg(buf, sizeof(struct fuse_getxattr_in), "user.a");
+	ATF_CHECK_EQ(req_errno(FUSE_GETXATTR, FUSE_ROOT_ID, buf, n),
+	    EOPNOTSUPP);
+	n = name_arg(buf, 0, "file");
+	ATF_CHECK_EQ(req_errno(FUSE_UNLINK, FUSE_ROOT_ID, buf, n), EROFS);
+}
+
+ATF_TP_ADD_TCS(tp)
+{
+	ATF_TP_ADD_TC(tp, before_init);
+	ATF_TP_ADD_TC(tp, init_negotiation);
+	ATF_TP_ADD_TC(tp, init_offered_only);
+	ATF_TP_ADD_TC(tp, lengths);
+	ATF_TP_ADD_TC(tp, unknown_opcodes);
+	ATF_TP_ADD_TC(tp, names);
+	ATF_TP_ADD_TC(tp, dots);
+	ATF_TP_ADD_TC(tp, stale_ids);
+	ATF_TP_ADD_TC(tp, handles);
+	ATF_TP_ADD_TC(tp, write_length);
+	ATF_TP_ADD_TC(tp, batch_forget);
+	ATF_TP_ADD_TC(tp, readdirplus_counts);
+	ATF_TP_ADD_TC(tp, readonly_noxattr);
+	return atf_no_error();
+}

@@ -1,0 +1,613 @@
+# fsworker end to end: each test mounts a backing tree with wrun, works
+# through the mount, and checks the result through the mount and on the
+# backing tree.  Cleanup unmounts and stops the worker whatever happened.
+
+W_TOP=$(cd "$(atf_get_srcdir)/../.." && pwd)
+WRUN="$W_TOP/regress/fsworker/wrun"
+FSOP="$W_TOP/regress/fsworker/fsop"
+FSWORKER="$W_TOP/fsworker/fsworker"
+
+# w_start [wrun options]: mounts ./src on ./mnt.
+w_start()
+{
+	mkdir -p src mnt
+	SRC=$(pwd)/src
+	MNT=$(pwd)/mnt
+	if ! "$WRUN" -l "$(pwd)/worker.log" -p "$(pwd)/pids" \
+	    -s "$(pwd)/stats" -x "$(pwd)/exit" "$@" "$SRC" "$MNT" -- \
+	    "$FSWORKER" >wpid 2>wrun.err; then
+		cat wrun.err worker.log 2>/dev/null
+		atf_fail "wrun failed"
+	fi
+}
+
+# w_env: the paths again, in a test's cleanup.
+w_env()
+{
+	SRC=$(pwd)/src
+	MNT=$(pwd)/mnt
+}
+
+w_holder()
+{
+	cut -d' ' -f2 pids
+}
+
+w_worker()
+{
+	cut -d' ' -f1 pids
+}
+
+# w_wait_exit: waits for the holder to record the worker's end.
+w_wait_exit()
+{
+	n=0
+	while [ ! -f exit ] && [ $n -lt 100 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	[ -f exit ] || atf_fail "the worker did not exit"
+}
+
+# w_stop: unmounts, and the worker must exit 0.
+w_stop()
+{
+	kill -TERM "$(w_holder)"
+	w_wait_exit
+	atf_check -o inline:"exit 0\n" cat exit
+	if grep -q "fatal\|reply_iov\|stale node\|forget" worker.log; then
+		cat worker.log
+		atf_fail "the worker complained"
+	fi
+}
+
+# w_wait_held file: until a background fsop has said it holds its lock.
+w_wait_held()
+{
+	n=0
+	until grep -q ok "$1" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || atf_fail "the lock holder did not start"
+		sleep 0.1
+	done
+}
+
+w_cleanup()
+{
+	w_env
+	if [ -f pids ]; then
+		kill -TERM "$(w_holder)" 2>/dev/null
+		n=0
+		while [ ! -f exit ] && [ $n -lt 50 ]; do
+			sleep 0.2
+			n=$((n + 1))
+		done
+		kill -KILL "$(w_worker)" 2>/dev/null
+	fi
+	umount -l "$MNT" 2>/dev/null
+	umount -l "$SRC" 2>/dev/null
+	true
+}
+
+# w_case name description: declares a root-only test with cleanup.
+w_case()
+{
+	atf_test_case "$1" cleanup
+	eval "$1_head() {
+		atf_set descr '$2'
+		atf_set require.user root
+		atf_set timeout 300
+	}
+	$1_cleanup() { w_cleanup; }"
+}
+
+w_case basic_io "create, write, read back, append, truncate"
+basic_io_body()
+{
+	w_start
+	echo hello >"$MNT/f"
+	atf_check -o inline:"hello\n" cat "$MNT/f"
+	atf_check -o inline:"hello\n" cat "$SRC/f"
+	echo world >>"$MNT/f"
+	atf_check -o inline:"hello\nworld\n" cat "$SRC/f"
+	echo backing >>"$SRC/f"
+	atf_check -o inline:"hello\nworld\nbacking\n" cat "$MNT/f"
+	truncate -s 3 "$MNT/f"
+	atf_check -o inline:"hel" cat "$SRC/f"
+	truncate -s 0 "$MNT/f"
+	atf_check -o inline:"0\n" stat -c %s "$SRC/f"
+	dd if=/dev/urandom of=big bs=1M count=8 2>/dev/null
+	cp big "$MNT/big"
+	atf_check cmp big "$MNT/big"
+	atf_check cmp big "$SRC/big"
+	# Overwrite in the middle, without truncating.
+	printf XYZ | dd of="$MNT/big" bs=1 seek=1000000 conv=notrunc \
+	    2>/dev/null
+	atf_check -o inline:"XYZ" -e ignore dd if="$SRC/big" bs=1 \
+	    skip=1000000 count=3
+	w_stop
+}
+
+w_case rename "rename, RENAME_NOREPLACE and RENAME_EXCHANGE"
+rename_body()
+{
+	w_start
+	echo a >"$MNT/a"
+	echo b >"$MNT/b"
+	mkdir "$MNT/d"
+	mv "$MNT/a" "$MNT/d/a2"
+	atf_check test ! -e "$SRC/a"
+	atf_check -o inline:"a\n" cat "$SRC/d/a2"
+	atf_check -s exit:1 -o inline:"EEXIST\n" \
+	    "$FSOP" rename2 noreplace "$MNT/d/a2" "$MNT/b"
+	atf_check -o inline:"ok\n" \
+	    "$FSOP" rename2 noreplace "$MNT/d/a2" "$MNT/c"
+	atf_check -o inline:"ok\n" "$FSOP" rename2 exchange "$MNT/b" "$MNT/c"
+	atf_check -o inline:"a\n" cat "$MNT/b"
+	atf_check -o inline:"b\n" cat "$SRC/c"
+	mv -f "$MNT/b" "$MNT/c"
+	atf_check -o inline:"a\n" cat "$SRC/c"
+	atf_check test ! -e "$SRC/b"
+	mv "$MNT/d" "$MNT/e"
+	atf_check test -d "$SRC/e"
+	w_stop
+}
+
+w_case links "link, symlink, readlink; symlinks are never followed"
+links_body()
+{
+	w_start
+	echo data >"$MNT/f"
+	ln "$MNT/f" "$MNT/h"
+	atf_check -o inline:"2\n" stat -c %h "$MNT/f"
+	[ "$(stat -c %i "$SRC/f")" = "$(stat -c %i "$SRC/h")" ] ||
+	    atf_fail "not the same inode on the backing tree"
+	ln -s f "$MNT/s"
+	atf_check -o inline:"f\n" readlink "$MNT/s"
+	atf_check -o inline:"f\n" readlink "$SRC/s"
+	atf_check -o inline:"data\n" cat "$MNT/s"
+	ln -s /nonexistent/target "$MNT/abs"
+	atf_check -o inline:"/nonexistent/target\n" readlink "$SRC/abs"
+	# The worker does not follow it: the name is a symlink.
+	atf_check -o inline:"symbolic link\n" stat -c %F "$MNT/abs"
+	ln "$MNT/s" "$MNT/s2" 2>/dev/null &&
+	    atf_check -o inline:"symbolic link\n" stat -c %F "$SRC/s2"
+	rm "$MNT/h"
+	atf_check -o inline:"1\n" stat -c %h "$SRC/f"
+	w_stop
+}
+
+w_case dirs "mkdir, rmdir, unlink"
+dirs_body()
+{
+	w_start
+	mkdir "$MNT/d"
+	atf_check test -d "$SRC/d"
+	touch "$MNT/d/f"
+	atf_check -s not-exit:0 -e match:"not empty" rmdir "$MNT/d"
+	rm "$MNT/d/f"
+	atf_check test ! -e "$SRC/d/f"
+	rmdir "$MNT/d"
+	atf_check test ! -e "$SRC/d"
+	atf_check -s not-exit:0 -e match:"No such file" cat "$MNT/d"
+	mkdir -m 0750 "$MNT/m"
+	atf_check -o inline:"750\n" stat -c %a "$SRC/m"
+	w_stop
+}
+
+w_case attrs "chmod, chown, utimensat, statfs"
+attrs_body()
+{
+	w_start
+	echo x >"$MNT/f"
+	chmod 640 "$MNT/f"
+	atf_check -o inline:"640\n" stat -c %a "$SRC/f"
+	chown 1234:5678 "$MNT/f"
+	atf_check -o inline:"1234:5678\n" stat -c %u:%g "$SRC/f"
+	atf_check -o inline:"1234:5678\n" stat -c %u:%g "$MNT/f"
+	atf_check -o ignore "$FSOP" utimens "$MNT/f" 1000000000.5 \
+	    1200000000.25
+	atf_check -o inline:"1000000000.000000005 1200000000.000000025\n" \
+	    "$FSOP" times "$SRC/f"
+	atf_check -o ignore "$FSOP" utimens "$MNT/f" omit 1300000000.0
+	atf_check -o inline:"1000000000.000000005 1300000000.000000000\n" \
+	    "$FSOP" times "$SRC/f"
+	atf_check -o ignore "$FSOP" utimens "$MNT/f" now omit
+	atime=$("$FSOP" times "$SRC/f" | cut -d. -f1)
+	[ "$atime" -gt 1600000000 ] || atf_fail "atime not now: $atime"
+	ln -s f "$MNT/s"
+	atf_check -o ignore "$FSOP" utimens "$MNT/s" 5.0 6.0
+	atf_check -o inline:"5.000000000 6.000000000\n" "$FSOP" times "$SRC/s"
+	atf_check -o match:" 1300000000\\." "$FSOP" times "$SRC/f"
+	[ "$(stat -f -c %b:%S "$MNT")" = "$(stat -f -c %b:%S "$SRC")" ] ||
+	    atf_fail "statfs differs"
+	atf_check -o inline:"btime\n" "$FSOP" btime "$MNT/f"
+	w_stop
+}
+
+w_case xattrs "setxattr, getxattr, listxattr, removexattr"
+xattrs_body()
+{
+	w_start
+	echo x >"$MNT/f"
+	atf_check -o inline:"ok\n" "$FSOP" xattr set "$MNT/f" user.color blue
+	atf_check -o inline:"blue\n" "$FSOP" xattr get "$SRC/f" user.color
+	atf_check -o inline:"blue\n" "$FSOP" xattr get "$MNT/f" user.color
+	atf_check -o inline:"4\n" "$FSOP" xattr size "$MNT/f" user.color
+	atf_check -o match:"^user.color$" "$FSOP" xattr list "$MNT/f"
+	atf_check -o inline:"ok\n" "$FSOP" xattr remove "$MNT/f" user.color
+	atf_check -s exit:1 -o inline:"ENODATA\n" \
+	    "$FSOP" xattr get "$SRC/f" user.color
+	mkdir "$MNT/d"
+	atf_check -o ignore "$FSOP" xattr set "$MNT/d" user.dir yes
+	atf_check -o inline:"yes\n" "$FSOP" xattr get "$SRC/d" user.dir
+	# A symlink's own attributes, never its target's.
+	"$FSOP" xattr set "$SRC/f" user.target t >/dev/null
+	ln -s f "$MNT/s"
+	atf_check -s exit:1 -o inline:"ENODATA\n" \
+	    "$FSOP" xattr lget "$MNT/s" user.target
+	w_stop
+}
+
+w_case noxattr "the noxattr option"
+noxattr_body()
+{
+	w_start -o noxattr
+	echo x >"$MNT/f"
+	atf_check -s exit:1 -o inline:"EOPNOTSUPP\n" \
+	    "$FSOP" xattr set "$MNT/f" user.a b
+	atf_check -s exit:1 -o inline:"EOPNOTSUPP\n" \
+	    "$FSOP" xattr get "$MNT/f" user.a
+	w_stop
+}
+
+w_case locks "fcntl locks, blocking and interrupted, and flock"
+locks_body()
+{
+	w_start
+	echo l >"$MNT/l"
+	"$FSOP" lock "$MNT/l" w 3 >holder.out &
+	w_wait_held holder.out
+	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" trylock "$MNT/l" w
+	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" trylock "$MNT/l" r
+	atf_check -o inline:"locked-w\n" "$FSOP" getlk "$MNT/l" r
+	# Blocks until the holder exits, then gets it.
+	atf_check -o inline:"ok\n" "$FSOP" waitlock "$MNT/l" w
+	wait
+	atf_check -o inline:"unlocked\n" "$FSOP" getlk "$MNT/l" w
+	"$FSOP" lock "$MNT/l" r 4 >holder2.out &
+	w_wait_held holder2.out
+	atf_check -o inline:"ok\n" "$FSOP" trylock "$MNT/l" r
+	atf_check -o inline:"locked-r\n" "$FSOP" getlk "$MNT/l" w
+	# Interrupted by SIGALRM after a second: INTERRUPT reaches us.
+	atf_check -s exit:1 -o inline:"EINTR\n" "$FSOP" waitlock "$MNT/l" w 1
+	wait
+	"$FSOP" flock "$MNT/l" ex 2 >holder3.out &
+	w_wait_held holder3.out
+	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" tryflock "$MNT/l" sh
+	atf_check flock "$MNT/l" true
+	atf_check -o inline:"ok\n" "$FSOP" tryflock "$MNT/l" ex
+	wait
+	w_stop
+}
+
+w_case space "fallocate, SEEK_DATA and SEEK_HOLE, a file beyond 4 GiB"
+space_body()
+{
+	w_start
+	atf_check fallocate -l 1048576 "$MNT/a"
+	atf_check -o inline:"1048576\n" stat -c %s "$SRC/a"
+	[ "$(stat -c %b "$SRC/a")" -ge 2048 ] || atf_fail "not allocated"
+	atf_check fallocate -n -o 1048576 -l 65536 "$MNT/a"
+	atf_check -o inline:"1048576\n" stat -c %s "$SRC/a"
+	# Data, then a hole punched in its first half.
+	dd if=/dev/urandom of="$MNT/a" bs=64k count=16 conv=notrunc \
+	    2>/dev/null
+	atf_check fallocate -p -o 0 -l 524288 "$MNT/a"
+	atf_check -o inline:"1048576\n" stat -c %s "$SRC/a"
+	atf_check -o inline:"524288\n" "$FSOP" seek "$MNT/a" data 0
+	atf_check -o inline:"0\n" "$FSOP" seek "$MNT/a" hole 0
+	# Sparse, beyond 4 GiB.
+	printf Z | dd of="$MNT/sparse" bs=1 seek=5368709120 2>/dev/null
+	atf_check -o inline:"5368709121\n" stat -c %s "$SRC/sparse"
+	[ "$(stat -c %b "$SRC/sparse")" -lt 1024 ] || atf_fail "not sparse"
+	atf_check -o inline:"Z" -e ignore dd if="$MNT/sparse" bs=1 \
+	    skip=5368709120
+	atf_check -o inline:"0\n" "$FSOP" seek "$MNT/sparse" hole 0
+	atf_check -o match:"^536870" "$FSOP" seek "$MNT/sparse" data 0
+	atf_check -s exit:1 -o inline:"ENXIO\n" \
+	    "$FSOP" seek "$MNT/sparse" data 5368709121
+	w_stop
+}
+
+w_case copy_range "copy_file_range"
+copy_range_body()
+{
+	w_start
+	dd if=/dev/urandom of="$MNT/a" bs=1M count=3 2>/dev/null
+	atf_check -o inline:"ok\n" "$FSOP" copy "$MNT/a" "$MNT/b" 3145728
+	atf_check cmp "$SRC/a" "$SRC/b"
+	w_stop
+}
+
+w_case tmpfile "O_TMPFILE, then linked into the tree"
+tmpfile_body()
+{
+	w_start
+	mkdir "$MNT/t"
+	atf_check -o inline:"ok\n" "$FSOP" tmpfile "$MNT/t"
+	atf_check -o inline:"0\n" "$FSOP" count "$SRC/t"
+	atf_check -o inline:"ok\n" "$FSOP" tmpfile "$MNT/t" "$MNT/t/named"
+	atf_check -o inline:"tmp\n" cat "$SRC/t/named"
+	atf_check -o inline:"640\n" stat -c %a "$SRC/t/named"
+	w_stop
+}
+
+w_case bigdir "10 000 entries in one directory"
+bigdir_body()
+{
+	w_start
+	mkdir "$MNT/big"
+	(cd "$MNT/big" && seq -f "entry-%05g" 1 10000 | xargs touch)
+	atf_check -o inline:"10000\n" "$FSOP" count "$MNT/big"
+	atf_check -o inline:"10000\n" "$FSOP" count "$SRC/big"
+	ls "$MNT/big" >through
+	ls "$SRC/big" >backing
+	seq -f "entry-%05g" 1 10000 >expected
+	atf_check cmp expected through
+	atf_check cmp expected backing
+	# With attributes: every entry is looked up (READDIRPLUS).
+	atf_check -o match:"^10001$" -x "ls -l '$MNT/big' | wc -l"
+	rm -r "$MNT/big"
+	atf_check test ! -e "$SRC/big"
+	w_stop
+}
+
+w_case deep "a tree 100 levels deep"
+deep_body()
+{
+	w_start
+	p=deep
+	for i in $(seq 1 100); do
+		p=$p/d$i
+	done
+	mkdir -p "$MNT/$p"
+	echo bottom >"$MNT/$p/f"
+	atf_check -o inline:"bottom\n" cat "$SRC/$p/f"
+	atf_check -o inline:"101\n" -x "find '$MNT/deep' -type d | wc -l"
+	atf_check -o inline:"bottom\n" -x "cd '$MNT/$p' && cat ../d100/f"
+	rm -r "$MNT/deep"
+	atf_check test ! -e "$SRC/deep"
+	w_stop
+}
+
+w_case tools "cp -a, tar x, find, ls -l and rm -rf through the mount"
+tools_body()
+{
+	w_start
+	mkdir tree tree/sub tree/sub/deeper
+	dd if=/dev/urandom of=tree/blob bs=64k count=20 2>/dev/null
+	echo text >tree/sub/t
+	ln -s ../blob tree/sub/link
+	ln tree/blob tree/sub/deeper/hard
+	chmod 750 tree/sub
+	cp -a tree "$MNT/copy"
+	atf_check diff -r --no-dereference tree "$MNT/copy"
+	atf_check diff -r --no-dereference tree "$SRC/copy"
+	tar cf tree.tar tree
+	(cd "$MNT" && tar xf "$OLDPWD/tree.tar")
+	atf_check diff -r --no-dereference tree "$SRC/tree"
+	atf_check -o inline:"2\n" stat -c %h "$SRC/tree/blob"
+	atf_check -o save:through -x "cd '$MNT' && find . | sort"
+	atf_check -o save:backing -x "cd '$SRC' && find . | sort"
+	atf_check cmp through backing
+	atf_check -o ignore ls -lR "$MNT"
+	rm -rf "$MNT/copy" "$MNT/tree"
+	atf_check -o inline:"0\n" "$FSOP" count "$SRC"
+	w_stop
+}
+
+w_case special "FIFOs, device nodes and sockets are created, never opened"
+special_body()
+{
+	w_start
+	mkfifo "$MNT/fifo"
+	atf_check -o inline:"fifo\n" stat -c %F "$SRC/fifo"
+	mknod "$MNT/null" c 1 3
+	atf_check -o inline:"character special file 1:3\n" \
+	    stat -c "%F %t:%T" "$SRC/null"
+	atf_check -o inline:"ok\n" "$FSOP" mksock "$MNT/sock"
+	atf_check -o inline:"socket\n" stat -c %F "$SRC/sock"
+	# nodev: the kernel refuses the device itself.
+	atf_check -s not-exit:0 -e match:"denied" -x "echo x >'$MNT/null'"
+	w_stop
+}
+
+w_case killpriv "an unprivileged writer clears set-user-ID and set-group-ID"
+killpriv_body()
+{
+	command -v setpriv >/dev/null || atf_skip "setpriv is missing"
+	w_start -o allow_other
+	chmod 755 .
+	echo x >"$MNT/f"
+	echo x >"$MNT/g"
+	chmod 6777 "$MNT/f" "$MNT/g"
+	atf_check -o inline:"6777\n" stat -c %a "$SRC/f"
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	atf_check $nobody sh -c "echo y >>'$MNT/f'"
+	atf_check -o inline:"777\n" stat -c %a "$SRC/f"
+	atf_check $nobody truncate -s 0 "$MNT/g"
+	atf_check -o inline:"777\n" stat -c %a "$SRC/g"
+	# A privileged writer keeps them, as on any filesystem.
+	chmod 6777 "$MNT/f"
+	echo z >>"$MNT/f"
+	atf_check -o inline:"6777\n" stat -c %a "$SRC/f"
+	w_stop
+}
+
+w_case readonly "the ro option"
+readonly_body()
+{
+	mkdir src
+	echo x >src/f
+	w_start -o ro
+	atf_check -o inline:"x\n" cat "$MNT/f"
+	atf_check -s not-exit:0 -e match:"Read-only" touch "$MNT/g"
+	atf_check -s not-exit:0 -e match:"Read-only" -x "echo y >>'$MNT/f'"
+	atf_check -o inline:"x\n" cat "$SRC/f"
+	w_stop
+}
+
+w_case options "threads, cache modes, timeout and writeback"
+options_body()
+{
+	for o in threads=1 threads=8,cache=never cache=always,timeout=5 \
+	    writeback,cache=auto; do
+		w_start -o "$o"
+		echo a >"$MNT/f"
+		echo b >>"$MNT/f"
+		atf_check -o inline:"a\nb\n" cat "$SRC/f"
+		for i in 1 2 3 4; do
+			dd if=/dev/urandom of="$MNT/p$i" bs=256k count=8 \
+			    2>/dev/null &
+		done
+		wait
+		for i in 1 2 3 4; do
+			atf_check cmp "$MNT/p$i" "$SRC/p$i"
+		done
+		w_stop
+		rm -rf src exit pids
+	done
+}
+
+w_case bad_option "an unknown option stops the worker before serving"
+bad_option_body()
+{
+	mkdir src mnt
+	atf_check -s exit:1 -e match:"did not start" "$WRUN" -l worker.log \
+	    -o bogus "$(pwd)/src" "$(pwd)/mnt" -- "$FSWORKER"
+	atf_check -o match:"unknown option 'bogus'" cat worker.log
+	atf_check -s exit:1 -x "grep -q ' $(pwd)/mnt ' /proc/mounts"
+}
+
+w_case owner "owner mode: the owner ids, no capabilities, no_new_privs"
+owner_body()
+{
+	mkdir src
+	chmod 777 src
+	echo secret >src/secret
+	chmod 600 src/secret
+	w_start -u 65534 -g 65534 -o allow_other
+	st=/proc/$(w_worker)/status
+	atf_check -o match:"^Uid:.65534.65534.65534.65534$" grep ^Uid: "$st"
+	atf_check -o match:"^Gid:.65534.65534.65534.65534$" grep ^Gid: "$st"
+	atf_check -o match:"^Groups:.65534 *$" grep ^Groups: "$st"
+	atf_check -o match:"0000000000000000" grep ^CapEff: "$st"
+	atf_check -o match:"0000000000000000" grep ^CapPrm: "$st"
+	atf_check -o match:"0000000000000000" grep ^CapBnd: "$st"
+	atf_check -o match:"NoNewPrivs:.1" grep ^NoNewPrivs: "$st"
+	echo mine >"$MNT/new"
+	atf_check -o inline:"65534:65534\n" stat -c %u:%g "$SRC/new"
+	atf_check -s not-exit:0 -e match:"denied" cat "$MNT/secret"
+	w_stop
+}
+
+w_case root_owner "a root-owned mount keeps only its six capabilities"
+root_owner_body()
+{
+	w_start
+	st=/proc/$(w_worker)/status
+	atf_check -o match:"000000008800001b$" grep ^CapEff: "$st"
+	atf_check -o match:"000000008800001b$" grep ^CapBnd: "$st"
+	atf_check -o match:"NoNewPrivs:.1" grep ^NoNewPrivs: "$st"
+	w_stop
+}
+
+w_case tmpfs_source "a tmpfs as the backing tree"
+tmpfs_source_body()
+{
+	mkdir src
+	mount -t tmpfs -o size=64m fsworker-test "$(pwd)/src" ||
+	    atf_skip "cannot mount a tmpfs"
+	w_start
+	dd if=/dev/urandom of="$MNT/f" bs=1M count=4 2>/dev/null
+	atf_check cmp "$MNT/f" "$SRC/f"
+	atf_check -o inline:"tmpfs\n" stat -f -c %T "$SRC"
+	w_stop
+}
+
+w_case stats_shutdown "STATS reach the parent; SHUTDOWN ends the worker"
+stats_shutdown_body()
+{
+	w_start
+	dd if=/dev/zero of="$MNT/f" bs=64k count=16 2>/dev/null
+	cat "$MNT/f" >/dev/null
+	# Held open, the node and its handle stay whatever the caches do.
+	exec 3<"$MNT/f"
+	sleep 2.5
+	atf_check -o match:"^requests [1-9]" cat stats
+	atf_check -o match:"^bytes_written 1048576$" cat stats
+	atf_check -o match:"^nodes [2-9]" cat stats
+	atf_check -o match:"^handles 1$" cat stats
+	exec 3<&-
+	sleep 2.5
+	atf_check -o match:"^handles 0$" cat stats
+	kill -USR1 "$(w_holder)"
+	w_wait_exit
+	atf_check -o inline:"exit 0\n" cat exit
+	atf_check -o match:"shutdown requested" cat worker.log
+}
+
+w_case parent_gone "the worker exits when the parent closes the channel"
+parent_gone_body()
+{
+	w_start
+	echo x >"$MNT/f"
+	kill -KILL "$(w_holder)"
+	n=0
+	until grep -q "parent closed the channel" worker.log; do
+		n=$((n + 1))
+		[ $n -lt 50 ] || atf_fail "the worker did not notice"
+		sleep 0.2
+	done
+	atf_check -o inline:"x\n" cat "$SRC/f"
+}
+
+w_case parent_bad_frame "a message out of place from the parent is fatal"
+parent_bad_frame_body()
+{
+	w_start
+	kill -USR2 "$(w_holder)"
+	w_wait_exit
+	atf_check -o inline:"exit 1\n" cat exit
+	atf_check -o match:"fatal.*unexpected message type" cat worker.log
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case basic_io
+	atf_add_test_case rename
+	atf_add_test_case links
+	atf_add_test_case dirs
+	atf_add_test_case attrs
+	atf_add_test_case xattrs
+	atf_add_test_case noxattr
+	atf_add_test_case locks
+	atf_add_test_case space
+	atf_add_test_case copy_range
+	atf_add_test_case tmpfile
+	atf_add_test_case bigdir
+	atf_add_test_case deep
+	atf_add_test_case tools
+	atf_add_test_case special
+	atf_add_test_case killpriv
+	atf_add_test_case readonly
+	atf_add_test_case options
+	atf_add_test_case bad_option
+	atf_add_test_case owner
+	atf_add_test_case root_owner
+	atf_add_test_case tmpfs_source
+	atf_add_test_case stats_shutdown
+	atf_add_test_case parent_gone
+	atf_add_test_case parent_bad_frame
+}
