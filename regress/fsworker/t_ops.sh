@@ -1,11 +1,37 @@
 # fsworker end to end: each test mounts a backing tree with wrun, works
 # through the mount, and checks the result through the mount and on the
 # backing tree.  Cleanup unmounts and stops the worker whatever happened.
+#
+# t_ops_daemon runs the same cases with W_MODE=daemon: the tree is
+# mounted by a private fsmonitor through fsctl, as a user would.
 
 W_TOP=$(cd "$(atf_get_srcdir)/../.." && pwd)
 WRUN="$W_TOP/regress/fsworker/wrun"
 FSOP="$W_TOP/regress/fsworker/fsop"
 FSWORKER="$W_TOP/fsworker/fsworker"
+
+W_MODE=${W_MODE:-wrun}
+if [ "$W_MODE" = daemon ]; then
+	. "$(atf_get_srcdir)/../fsmonitor/common.sh"
+fi
+
+# w_start_daemon [-o options]: mounts ./src on ./mnt through fsmonitor.
+w_start_daemon()
+{
+	opts=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-o)	opts=$2; shift 2 ;;
+		*)	atf_fail "w_start: $1 is for wrun only" ;;
+		esac
+	done
+	[ -f fsm.pid ] || fsm_start
+	atf_check fsctl mount ${opts:+-o "$opts"} "$SRC" "$MNT"
+	fsctl status -j | python3 -c '
+import json, sys
+m = [e for e in json.load(sys.stdin) if e["mountpoint"] == sys.argv[1]]
+print(m[0]["pid"], 0)' "$MNT" >pids
+}
 
 # w_start [wrun options]: mounts ./src on ./mnt.
 w_start()
@@ -13,6 +39,10 @@ w_start()
 	mkdir -p src mnt
 	SRC=$(pwd)/src
 	MNT=$(pwd)/mnt
+	if [ "$W_MODE" = daemon ]; then
+		w_start_daemon "$@"
+		return
+	fi
 	if ! "$WRUN" -l "$(pwd)/worker.log" -p "$(pwd)/pids" \
 	    -s "$(pwd)/stats" -x "$(pwd)/exit" "$@" "$SRC" "$MNT" -- \
 	    "$FSWORKER" >wpid 2>wrun.err; then
@@ -52,6 +82,17 @@ w_wait_exit()
 # w_stop: unmounts, and the worker must exit 0.
 w_stop()
 {
+	if [ "$W_MODE" = daemon ]; then
+		wpid=$(w_worker)
+		atf_check fsctl unmount "$MNT"
+		atf_check -s exit:1 test -d "/proc/$wpid"
+		if fsm_log | grep -q "fatal\|reply_iov\|stale node\|forget"
+		then
+			fsm_log
+			atf_fail "the worker complained"
+		fi
+		return
+	fi
 	kill -TERM "$(w_holder)"
 	w_wait_exit
 	atf_check -o inline:"exit 0\n" cat exit
@@ -75,6 +116,12 @@ w_wait_held()
 w_cleanup()
 {
 	w_env
+	if [ "$W_MODE" = daemon ]; then
+		fsm_cleanup
+		umount -l "$MNT" 2>/dev/null
+		umount -l "$SRC" 2>/dev/null
+		return 0
+	fi
 	if [ -f pids ]; then
 		kill -TERM "$(w_holder)" 2>/dev/null
 		n=0
@@ -267,27 +314,30 @@ locks_body()
 	w_start
 	echo l >"$MNT/l"
 	"$FSOP" lock "$MNT/l" w 3 >holder.out &
+	h1=$!
 	w_wait_held holder.out
 	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" trylock "$MNT/l" w
 	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" trylock "$MNT/l" r
 	atf_check -o inline:"locked-w\n" "$FSOP" getlk "$MNT/l" r
 	# Blocks until the holder exits, then gets it.
 	atf_check -o inline:"ok\n" "$FSOP" waitlock "$MNT/l" w
-	wait
+	wait "$h1"
 	atf_check -o inline:"unlocked\n" "$FSOP" getlk "$MNT/l" w
 	"$FSOP" lock "$MNT/l" r 4 >holder2.out &
+	h2=$!
 	w_wait_held holder2.out
 	atf_check -o inline:"ok\n" "$FSOP" trylock "$MNT/l" r
 	atf_check -o inline:"locked-r\n" "$FSOP" getlk "$MNT/l" w
 	# Interrupted by SIGALRM after a second: INTERRUPT reaches us.
 	atf_check -s exit:1 -o inline:"EINTR\n" "$FSOP" waitlock "$MNT/l" w 1
-	wait
+	wait "$h2"
 	"$FSOP" flock "$MNT/l" ex 2 >holder3.out &
+	h3=$!
 	w_wait_held holder3.out
 	atf_check -s exit:1 -o inline:"EAGAIN\n" "$FSOP" tryflock "$MNT/l" sh
 	atf_check flock "$MNT/l" true
 	atf_check -o inline:"ok\n" "$FSOP" tryflock "$MNT/l" ex
-	wait
+	wait "$h3"
 	w_stop
 }
 
@@ -467,11 +517,14 @@ options_body()
 		echo a >"$MNT/f"
 		echo b >>"$MNT/f"
 		atf_check -o inline:"a\nb\n" cat "$SRC/f"
+		jobs=
 		for i in 1 2 3 4; do
 			dd if=/dev/urandom of="$MNT/p$i" bs=256k count=8 \
 			    2>/dev/null &
+			jobs="$jobs $!"
 		done
-		wait
+		# Only these: in daemon mode fsmonitor is a child too.
+		wait $jobs
 		for i in 1 2 3 4; do
 			atf_check cmp "$MNT/p$i" "$SRC/p$i"
 		done
@@ -603,11 +656,14 @@ atf_init_test_cases()
 	atf_add_test_case killpriv
 	atf_add_test_case readonly
 	atf_add_test_case options
-	atf_add_test_case bad_option
-	atf_add_test_case owner
 	atf_add_test_case root_owner
 	atf_add_test_case tmpfs_source
-	atf_add_test_case stats_shutdown
-	atf_add_test_case parent_gone
-	atf_add_test_case parent_bad_frame
+	# What only a worker run by hand can show.
+	if [ "$W_MODE" = wrun ]; then
+		atf_add_test_case bad_option
+		atf_add_test_case owner
+		atf_add_test_case stats_shutdown
+		atf_add_test_case parent_gone
+		atf_add_test_case parent_bad_frame
+	fi
 }
