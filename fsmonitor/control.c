@@ -71,6 +71,8 @@ void
 control_close(struct client *c)
 {
 	log_debug("client %u: closed", c->id);
+	if (env->reload_client == c)
+		env->reload_client = NULL;	/* the result finds no one */
 	TAILQ_REMOVE(&env->clients, c, entry);
 	env->nclients--;
 	if (c->src_fd != -1)
