@@ -8,5 +8,6 @@ SUBDIR=		libfsproto fsmonitor fsmount fsworker fsctl man regress
 FUZZ_SECONDS?=	60
 
 fuzz: .PHONY
-	cd ${.CURDIR}/regress/libfsproto && \
-	    ${MAKE} fuzz FUZZ_SECONDS=${FUZZ_SECONDS}
+.for d in libfsproto fsmonitor
+	cd ${.CURDIR}/regress/$d && ${MAKE} fuzz FUZZ_SECONDS=${FUZZ_SECONDS}
+.endfor
