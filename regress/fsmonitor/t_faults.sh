@@ -1,0 +1,173 @@
+# Faults: one thing breaks, everything else goes on.
+
+. "$(atf_get_srcdir)/common.sh"
+
+# wait_until SECONDS command...: poll every 50 ms.
+wait_until()
+{
+	limit=$(($1 * 20))
+	shift
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -gt $limit ] && return 1
+		sleep 0.05
+	done
+}
+
+worker_of()
+{
+	fsctl status -j | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["mountpoint"] == sys.argv[1]:
+        print(m["pid"])' "$1"
+}
+
+not_mounted()
+{
+	! fsm_is_mounted "$1"
+}
+
+no_mounts()
+{
+	[ -z "$(fsm_mounts)" ]
+}
+
+no_procs()
+{
+	[ -z "$(fsm_procs)" ]
+}
+
+shows_failed()
+{
+	"$FSCTL" -s "$(fsm_sock)" status | grep -q failed
+}
+
+atf_test_case worker_killed cleanup
+worker_killed_head()
+{
+	atf_set descr "A worker killed with SIGKILL: the mount is detached " \
+	    "within a second, status says failed and why, the owner can " \
+	    "mount again at once and other mounts are untouched"
+	atf_set require.user root
+}
+worker_killed_body()
+{
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s1" "$w/m1" "$w/s2" "$w/m2"
+	chown "$TESTUSER" "$w/s1" "$w/m1"
+	echo other >"$w/s2/f"
+	atf_check fsctl_as "$TESTUSER" mount "$w/s1" "$w/m1"
+	atf_check fsctl mount "$w/s2" "$w/m2"
+	wpid=$(worker_of "$w/m1")
+	kill -KILL "$wpid"
+	wait_until 1 not_mounted "$w/m1" ||
+	    atf_fail "the mount is still there after a second"
+	# No "Transport endpoint is not connected" entry is left.
+	atf_check -s exit:1 grep -q " $w/m1 " /proc/self/mountinfo
+	atf_check -o match:"$w/m1 .*failed \\(killed by signal 9\\)" \
+	    fsctl status
+	atf_check -o inline:"other\n" cat "$w/m2/f"
+	# The owner mounts again at once, which clears the failed entry.
+	atf_check fsctl_as "$TESTUSER" mount "$w/s1" "$w/m1"
+	atf_check -o not-match:"failed" fsctl status
+	atf_check as_user "$TESTUSER" touch "$w/m1/again"
+	atf_check test -f "$w/s1/again"
+}
+worker_killed_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case failed_cleared cleanup
+failed_cleared_head()
+{
+	atf_set descr "Unmounting a failed mount clears it from the status"
+	atf_set require.user root
+}
+failed_cleared_body()
+{
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	chown "$TESTUSER" "$w/s" "$w/m"
+	atf_check fsctl_as "$TESTUSER" mount "$w/s" "$w/m"
+	kill -KILL "$(worker_of "$w/m")"
+	wait_until 2 not_mounted "$w/m" || atf_fail "not detached"
+	wait_until 2 shows_failed || atf_fail "not shown as failed"
+	atf_check -s exit:1 \
+	    -e inline:"fsctl: unmount $w/m: not mounted by fsmonitor\n" \
+	    fsctl_as "$TESTUSER2" unmount "$w/m"
+	atf_check -o match:"failed" fsctl status
+	atf_check fsctl_as "$TESTUSER" unmount "$w/m"
+	atf_check -o not-match:"$w/m" fsctl status
+}
+failed_cleared_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case fsmount_killed cleanup
+fsmount_killed_head()
+{
+	atf_set descr "fsmount killed: the parent notices and exits non-zero"
+	atf_set require.user root
+}
+fsmount_killed_body()
+{
+	fsm_start
+	pid=$(fsm_pid)
+	fpid=$(pgrep -P "$pid" -x fsmount)
+	kill -KILL "$fpid"
+	wait_until 5 sh -c "! kill -0 $pid 2>/dev/null" ||
+	    atf_fail "the parent did not exit"
+	wait "$pid"
+	rv=$?
+	[ "$rv" -ne 0 ] || atf_fail "the parent exited 0"
+	rm -f fsm.pid
+	atf_check -o match:"fsmount died|fsmount closed" \
+	    cat "$(fsm_workdir)/fsmonitor.log"
+}
+fsmount_killed_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case parent_killed cleanup
+parent_killed_head()
+{
+	atf_set descr "The parent killed: fsmount and every worker exit and " \
+	    "every mount is detached"
+	atf_set require.user root
+}
+parent_killed_body()
+{
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s1" "$w/m1" "$w/s2" "$w/m2"
+	chown "$TESTUSER" "$w/s2" "$w/m2"
+	atf_check fsctl mount "$w/s1" "$w/m1"
+	atf_check fsctl_as "$TESTUSER" mount "$w/s2" "$w/m2"
+	kill -KILL "$(fsm_pid)"
+	wait "$(fsm_pid)" 2>/dev/null
+	rm -f fsm.pid
+	wait_until 10 no_mounts || atf_fail "mounts left: $(fsm_mounts)"
+	wait_until 10 no_procs || atf_fail "processes left: $(fsm_procs)"
+}
+parent_killed_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case worker_killed
+	atf_add_test_case failed_cleared
+	atf_add_test_case fsmount_killed
+	atf_add_test_case parent_killed
+}
