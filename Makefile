@@ -4,10 +4,11 @@ SUBDIR=		libfsproto fsmonitor fsmount fsworker fsctl man regress
 
 .include <bsd.subdir.mk>
 
-# The libfsproto frame fuzzer (clang, libFuzzer): never part of `all`.
+# The fuzz targets (clang, libFuzzer), each for FUZZ_SECONDS: never
+# part of `all`; their kept corpora are replayed by `make test`.
 FUZZ_SECONDS?=	60
 
 fuzz: .PHONY
-.for d in libfsproto fsmonitor
+.for d in libfsproto fsmonitor fsmount
 	cd ${.CURDIR}/regress/$d && ${MAKE} fuzz FUZZ_SECONDS=${FUZZ_SECONDS}
 .endfor

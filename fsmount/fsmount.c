@@ -25,18 +25,7 @@
 
 struct fsm_env	*env;
 
-/*
- * A request from the parent arrives as consecutive frames, one
- * descriptor each: the client's socket first, then what it opened.
- * Anything out of this order is a protocol violation.
- */
-static struct {
-	int		stage;		/* frames received so far */
-	uint32_t	type;		/* MSG_FSM_MOUNT or MSG_FSM_UNMOUNT */
-	uint32_t	reqid;
-	int		client_fd;
-	int		src_fd;
-} pending = { 0, 0, 0, -1, -1 };
+static struct request_state	pending;
 
 static void	fsmount_dispatch_parent(struct fsproto_msg *);
 static void	fsmount_shutdown(int) __attribute__((__noreturn__));
@@ -378,116 +367,49 @@ fsmount_reload(uint32_t reqid)
 		fatal("%s", __func__);
 }
 
-static void
-pending_reset(void)
-{
-	if (pending.client_fd != -1)
-		close(pending.client_fd);
-	if (pending.src_fd != -1)
-		close(pending.src_fd);
-	pending.stage = 0;
-	pending.client_fd = pending.src_fd = -1;
-}
-
-/* Frames that continue a request must follow its first one directly. */
-static void
-pending_expect(struct fsproto_msg *msg, uint32_t type, int stage,
-    uint32_t reqid)
-{
-	if (pending.stage != stage || (stage > 0 && (pending.type != type ||
-	    pending.reqid != reqid)))
-		fatalx("%s: frame %u out of order", __func__, msg->hdr.type);
-	if (msg->fd == -1)
-		fatalx("%s: frame %u without its descriptor", __func__,
-		    msg->hdr.type);
-}
-
+/* Act on a request that request_feed() found whole and well-formed. */
 static void
 fsmount_dispatch_parent(struct fsproto_msg *msg)
 {
-	struct fsproto_dec	 d;
-	const char		*opts;
-	uint32_t		 reqid = 0, v = 0;
-	int			 fd;
+	struct request	 req;
+	const char	*why;
+	int		 rv;
 
-	if (msg->hdr.type != MSG_FSM_SHUTDOWN) {
-		fsproto_dec_init(&d, msg);
-		if (fsproto_dec_u32(&d, &reqid) == -1 || reqid == 0)
-			fatalx("%s: frame %u without request id", __func__,
-			    msg->hdr.type);
-	}
-	switch (msg->hdr.type) {
-	case MSG_FSM_MOUNT_CLIENT:
-	case MSG_FSM_UNMOUNT_CLIENT:
-		pending_expect(msg, 0, 0, reqid);
-		if (fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad client frame", __func__);
-		pending.type = msg->hdr.type == MSG_FSM_MOUNT_CLIENT ?
-		    MSG_FSM_MOUNT : MSG_FSM_UNMOUNT;
-		pending.reqid = reqid;
-		pending.client_fd = fsproto_msg_takefd(msg);
-		pending.stage = 1;
+	if ((rv = request_feed(&pending, msg, &req, &why)) == -1)
+		fatalx("%s: frame %u: %s", __func__, msg->hdr.type, why);
+	if (rv == 0)
 		return;
-	case MSG_FSM_MOUNT_SOURCE:
-		pending_expect(msg, MSG_FSM_MOUNT, 1, reqid);
-		if (fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad source frame", __func__);
-		pending.src_fd = fsproto_msg_takefd(msg);
-		pending.stage = 2;
-		return;
+	switch (req.type) {
 	case MSG_FSM_MOUNT:
-		pending_expect(msg, MSG_FSM_MOUNT, 2, reqid);
-		if (fsproto_dec_str(&d, &opts, FSMSG_OPTS_MAX) == -1 ||
-		    fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad mount frame", __func__);
-		fd = fsproto_msg_takefd(msg);
-		fsmount_user_mount(reqid, pending.client_fd, pending.src_fd,
-		    fd, opts);
-		close(fd);
-		pending_reset();
-		return;
+		fsmount_user_mount(req.reqid, req.client_fd, req.src_fd,
+		    req.fd, req.opts);
+		break;
 	case MSG_FSM_UNMOUNT:
-		pending_expect(msg, MSG_FSM_UNMOUNT, 1, reqid);
-		if (fsproto_dec_u32(&d, &v) == -1 || fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad unmount frame", __func__);
-		fsmount_user_unmount(reqid, pending.client_fd,
-		    fsproto_msg_takefd(msg), v);
-		pending_reset();
-		return;
-	}
-
-	if (pending.stage != 0 || msg->fd != -1)
-		fatalx("%s: frame %u out of order", __func__, msg->hdr.type);
-	switch (msg->hdr.type) {
+		/* Closes the mountpoint itself, first: it holds the mount. */
+		fsmount_user_unmount(req.reqid, req.client_fd, req.fd,
+		    req.arg);
+		req.fd = -1;
+		break;
 	case MSG_FSM_STATIC_MOUNT:
+		fsmount_static_mount(req.reqid, req.arg);
+		break;
 	case MSG_FSM_UNMOUNT_ID:
-		if (fsproto_dec_u32(&d, &v) == -1 || fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad frame %u", __func__, msg->hdr.type);
-		if (msg->hdr.type == MSG_FSM_STATIC_MOUNT)
-			fsmount_static_mount(reqid, v);
-		else
-			fsmount_unmount_id(reqid, v);
+		fsmount_unmount_id(req.reqid, req.arg);
 		break;
 	case MSG_FSM_RELOAD:
-		if (fsproto_dec_end(&d) == -1)
-			fatalx("%s: bad reload frame", __func__);
-		fsmount_reload(reqid);
+		fsmount_reload(req.reqid);
 		break;
 	case MSG_FSM_SHUTDOWN:
-		if (msg->len != 0)
-			fatalx("%s: bad shutdown frame", __func__);
 		log_info("shutting down");
 		fsmount_shutdown(0);
-	default:
-		fatalx("%s: unexpected frame type %u", __func__,
-		    msg->hdr.type);
 	}
+	request_done(&req);
 }
 
 static __attribute__((__noreturn__)) void
 fsmount_shutdown(int code)
 {
-	pending_reset();
+	request_reset(&pending);
 	worker_shutdown_all();
 	(void)fsproto_flush(&env->chan);
 	fsproto_chan_clear(&env->chan);
@@ -596,6 +518,7 @@ main(int argc, char *argv[])
 	env = &e;
 	TAILQ_INIT(&env->mounts);
 	env->conffile = PATH_SYSCONF "/fsmonitor.conf";
+	request_init(&pending);
 	while ((ch = getopt(argc, argv, "df:s:Tv")) != -1) {
 		switch (ch) {
 		case 'd':

@@ -69,6 +69,32 @@ struct fsm_env {
 
 extern struct fsm_env	*env;
 
+/* A request from the parent, once its frames are all in. */
+struct request {
+	uint32_t	 type;		/* MSG_FSM_* of the last frame */
+	uint32_t	 reqid;
+	uint32_t	 arg;		/* flags, static index or mount id */
+	const char	*opts;		/* MSG_FSM_MOUNT: points into the frame */
+	int		 client_fd;	/* mount and unmount */
+	int		 src_fd;	/* mount */
+	int		 fd;		/* mountpoint */
+};
+
+struct request_state {
+	int		 stage;		/* frames of the request so far */
+	uint32_t	 type;		/* MSG_FSM_MOUNT or MSG_FSM_UNMOUNT */
+	uint32_t	 reqid;
+	int		 client_fd;
+	int		 src_fd;
+};
+
+/* request.c */
+void	 request_init(struct request_state *);
+void	 request_reset(struct request_state *);
+void	 request_done(struct request *);
+int	 request_feed(struct request_state *, struct fsproto_msg *,
+	    struct request *, const char **);
+
 /* fsmount.c */
 void	 fsmount_compose_parent(uint32_t, int, const void *, size_t);
 void	 fsmount_send_mount_fail(uint32_t, int, const char *);

@@ -17,7 +17,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -28,6 +27,7 @@
 #include <unistd.h>
 
 #include "fsmonitor.h"
+#include "fuzzutil.h"
 
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -35,22 +35,6 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct fsmonitor_env	*env;
 static struct fsmonitor_env	 fenv;
 static int			 fsmount_peer = -1;
-
-static int
-count_fds(void)
-{
-	DIR		*dir;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((dir = opendir("/proc/self/fd")) == NULL)
-		abort();
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return (n - 1);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -143,42 +127,6 @@ client_alive(struct client *c)
 	return (0);
 }
 
-static void
-send_chunk(int fd, const uint8_t *p, size_t n, int flags)
-{
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	int		 xfd = -1;
-
-	if (flags & 0x80)
-		xfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	else if (flags & 0x40)
-		xfd = open("/", O_PATH | O_CLOEXEC);
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = (void *)(uintptr_t)p;
-	iov.iov_len = n;
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (xfd != -1) {
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &xfd, sizeof(int));
-	}
-	(void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (xfd != -1)
-		close(xfd);
-}
-
 /* The parent's turn, as the event loop would take it. */
 static void
 parent_turn(struct client *c)
@@ -198,24 +146,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct client	*c;
 	size_t		 pos = 1, n;
-	uint8_t		 ctl;
-	int		 sv[2], before;
+	int		 sv[2], before, flags;
 	char		 sink[65536];
 
 	if (size < 1)
 		return (0);
-	before = count_fds();
+	before = fuzz_count_fds();
 	env->conf.allow_all = (data[0] & 2) == 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	    sv) == -1)
 		abort();
 	c = client_new(sv[0], data[0] & 1);
 	while (pos < size && client_alive(c)) {
-		ctl = data[pos++];
-		n = ctl & 0x3f;
-		if (n == 0 || n > size - pos)
-			n = size - pos;
-		send_chunk(sv[1], data + pos, n, ctl & 0xc0);
+		n = fuzz_next_chunk(data, size, &pos, &flags);
+		fuzz_send_chunk(sv[1], data + pos, n, flags);
 		pos += n;
 		parent_turn(c);
 		while (read(sv[1], sink, sizeof(sink)) > 0)
@@ -230,9 +174,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* No reply can come: forget what waits for fsmount. */
 	env->reload_reqid = 0;
 	env->reload_client = NULL;
-	if (count_fds() != before) {
+	if (fuzz_count_fds() != before) {
 		fprintf(stderr, "descriptor leak: %d before, %d after\n",
-		    before, count_fds());
+		    before, fuzz_count_fds());
 		abort();
 	}
 	return (0);
