@@ -6,7 +6,10 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/sched.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +144,23 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 }
 
 /*
+ * The worker is born in its own pid, network, ipc and uts namespaces:
+ * the first process of its pid namespace, with no network but its own
+ * unused loopback.  It unshares its mount namespace itself, once it has
+ * taken its source tree from ours.
+ */
+static pid_t
+worker_clone(void)
+{
+	struct clone_args	ca;
+
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+	ca.exit_signal = SIGCHLD;
+	return (syscall(SYS_clone3, &ca, sizeof(ca)));
+}
+
+/*
  * Start the worker on the mount's FUSE descriptor.  Returns its pid and
  * our end of its channel for the parent.
  */
@@ -155,9 +175,9 @@ worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return (-1);
 	}
-	switch (pid = fork()) {
+	switch (pid = worker_clone()) {
 	case -1:
-		snprintf(err, errlen, "fork: %s", strerror(errno));
+		snprintf(err, errlen, "clone3: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return (-1);

@@ -1,8 +1,9 @@
 /*
  * fsworker: serves one FUSE mount of a source tree.  Started by fsmount
  * as root with the /dev/fuse descriptor, the source directory and the
- * channel to the parent on fixed descriptors; sets up its threads,
- * enters the sandbox, then serves the kernel and reports to the parent.
+ * channel to the parent on fixed descriptors; opens what it needs,
+ * enters the sandbox (sandbox.c), starts its threads, then serves the
+ * kernel and reports to the parent.
  */
 
 #include <sys/types.h>
@@ -41,6 +42,8 @@ struct worker_stats	 wstats;
 
 static struct worker_conf	 conf;
 static struct fuse_thread	 threads[FSWORKER_MAXTHREADS];
+static volatile sig_atomic_t	 got_signal;
+static sigset_t			 poll_sigmask;	/* the stop signals let in */
 
 __attribute__((__noreturn__)) static void usage(void);
 static void	 stdio_open(void);
@@ -49,6 +52,8 @@ static void	 parse_args(struct worker_conf *, int, char *[]);
 static void	 parse_groups(struct worker_conf *, const char *);
 static unsigned long parse_number(const char *, unsigned long, const char *);
 static void	 check_descriptors(void);
+static void	 on_signal(int);
+static void	 setup_signals(void);
 static void	 setup_descriptors(struct worker_conf *);
 static void	 start_threads(struct worker_conf *);
 static void	 worker_dispatch_parent(struct fsproto_chan *);
@@ -177,6 +182,42 @@ check_descriptors(void)
 		    FSWORKER_CHAN_FD);
 }
 
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/*
+ * The first process of a pid namespace gets only the signals it has a
+ * handler for, and fsmount stops workers with SIGTERM.  The stop
+ * signals are blocked in every thread, and let in only while the main
+ * thread waits in ppoll().
+ */
+static void
+setup_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 stop;
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	size_t			 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&stop);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&stop, sigs[i]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_mask = stop;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			fatal("%s: sigaction", __func__);
+	if (sigprocmask(SIG_BLOCK, &stop, &poll_sigmask) == -1)
+		fatal("%s: sigprocmask", __func__);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(&poll_sigmask, sigs[i]);
+}
+
 /* Takes as many descriptors as the system allows: one per node. */
 static void
 raise_nofile(void)
@@ -190,24 +231,19 @@ raise_nofile(void)
 		log_warn("%s: setrlimit", __func__);
 }
 
-/* Everything opened before the sandbox; the clones need root. */
+/*
+ * Everything opened before the sandbox but the root node and procfs,
+ * which the sandbox opens; the clones need /dev/fuse.
+ */
 static void
 setup_descriptors(struct worker_conf *c)
 {
 	uint32_t	 session = FSWORKER_FUSE_FD;
-	int		 i, fd, rootfd;
+	int		 i, fd;
 
 	for (fd = FSWORKER_FUSE_FD; fd <= FSWORKER_CHAN_FD; fd++)
 		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
 			fatal("%s: FD_CLOEXEC", __func__);
-	if ((rootfd = openat(FSWORKER_SRC_FD, ".",
-	    O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		fatal("%s: source directory", __func__);
-	close(FSWORKER_SRC_FD);
-	inode_init(rootfd);
-	if ((c->proc_fd = open("/proc/self/fd",
-	    O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		fatal("%s: /proc/self/fd", __func__);
 	if ((c->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("%s: eventfd", __func__);
 	c->fuse_fd[0] = FSWORKER_FUSE_FD;
@@ -325,6 +361,8 @@ parent_loop(struct worker_conf *c)
 	struct fsproto_chan	 chan;
 	struct fsmsg_stats	 last;
 	struct pollfd		 pfd[2];
+	struct timespec		 ts;
+	char			 why[32];
 	uint64_t		 v, last_ms = 0;
 	ssize_t			 n;
 
@@ -336,11 +374,18 @@ parent_loop(struct worker_conf *c)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->ready_fd;
 	pfd[1].events = POLLIN;
+	ts.tv_sec = STATS_INTERVAL / 1000;
+	ts.tv_nsec = STATS_INTERVAL % 1000 * 1000000L;
 	for (;;) {
-		if (poll(pfd, 2, STATS_INTERVAL) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("%s: poll", __func__);
+		if (ppoll(pfd, 2, &ts, &poll_sigmask) == -1) {
+			if (errno != EINTR)
+				fatal("%s: ppoll", __func__);
+			if (got_signal != 0) {
+				(void)snprintf(why, sizeof(why), "signal %d",
+				    (int)got_signal);
+				worker_exit(0, why);
+			}
+			continue;
 		}
 		if (pfd[1].revents & POLLIN) {
 			if (read(c->ready_fd, &v, sizeof(v)) != sizeof(v))
@@ -430,19 +475,16 @@ main(int argc, char *argv[])
 	log_init(conf.debug, LOG_DAEMON);
 	log_procinit("fsworker");
 	log_setverbose(conf.verbose);
-	if (conf.multiuser)
-		log_warnx("%s: multiuser is not implemented yet: owner mode",
-		    conf.mountpoint);
 	if (conf.passthrough == PASSTHROUGH_ON)
 		log_warnx("%s: kernel passthrough is not implemented yet",
 		    conf.mountpoint);
 	check_descriptors();
-	signal(SIGPIPE, SIG_IGN);
+	setup_signals();
 	umask(0);		/* the requests carry the caller's umask */
 	raise_nofile();
 	setup_descriptors(&conf);
 	lock_init();
-	sandbox_enter(&conf);
+	inode_init(sandbox_enter(&conf));
 	start_threads(&conf);
 	log_info("%s: %d threads, uid %u gid %u", conf.mountpoint,
 	    conf.nthreads, conf.uid, conf.gid);

@@ -60,7 +60,7 @@ struct worker_conf {
 
 	/* Descriptors, set up before the sandbox. */
 	int			 fuse_fd[FSWORKER_MAXTHREADS];
-	int			 proc_fd;	/* /proc/self/fd */
+	int			 proc_fd;	/* our procfs's fd dir, cwd */
 	int			 ready_fd;	/* eventfd: INIT done */
 };
 
@@ -98,6 +98,8 @@ struct req {
 	const struct fuse_in_header	*hdr;
 	const unsigned char		*arg;
 	size_t				 arglen; /* without extensions */
+	const unsigned char		*groups; /* FUSE_EXT_GROUPS, unaligned */
+	uint32_t			 ngroups;
 	unsigned char			*out;	/* reply scratch */
 	size_t				 outsize;
 };
@@ -144,6 +146,7 @@ int	 reply_entry(struct req *, const struct inode *,
 int	 reply_attr(struct req *, const struct stat *);
 int	 reply_open(struct req *, uint64_t, uint32_t);
 int	 req_name(const struct req *, size_t, const char **, size_t *);
+int	 req_ext(struct req *, const unsigned char *, size_t);
 int	 name_is_valid(const char *);
 void	 fill_attr(struct fuse_attr *, const struct stat *);
 void	 fill_entry(struct fuse_entry_out *, const struct inode *,
@@ -215,8 +218,8 @@ int	 op_fallocate(struct req *);
 int	 op_lseek(struct req *);
 int	 op_copy_file_range(struct req *);
 int	 op_copy_file_range_64(struct req *);
-int	 kill_suidgid(int);
-mode_t	 mode_kill_suidgid(const struct stat *);
+int	 kill_suidgid(const struct req *, int);
+mode_t	 mode_kill_suidgid(const struct req *, const struct stat *);
 
 /* ops_xattr.c */
 int	 op_setxattr(struct req *);
@@ -232,13 +235,18 @@ int	 op_setlkw(struct req *);
 int	 op_interrupt(struct req *);
 
 /* cred.c */
+#define CRED_NOUMASK	((mode_t)-1)
+#define CRED_NOGROUP	((gid_t)-1)
 struct cred_save {
-	int	 switched;
+	int	 ids;		/* fsuid/fsgid are the caller's */
+	int	 groups;	/* supplementary groups were set */
+	mode_t	 umask;		/* to restore, or CRED_NOUMASK */
 };
-int	 cred_enter(const struct req *, struct cred_save *);
+void	 cred_thread_init(void);
+int	 cred_enter(const struct req *, mode_t, gid_t, struct cred_save *);
 void	 cred_leave(struct cred_save *);
 
 /* sandbox.c */
-void	 sandbox_enter(struct worker_conf *);
+int	 sandbox_enter(struct worker_conf *);
 
 #endif /* FSWORKER_H */

@@ -10,8 +10,11 @@
  * nlookup 0 the node leaves the hash, so a new lookup builds a fresh
  * node; its slot and descriptor go when refs reaches 0 as well.
  *
- * This file is also the only place that reaches a node through
- * /proc/self/fd: the future sandbox (pivot_root) must change it here.
+ * This file is also the only place that reaches a node through its
+ * descriptor's magic link.  After pivot_root the worker has no /proc;
+ * the sandbox keeps the descriptor directory of a procfs of the worker's
+ * own pid namespace, attached nowhere (wconf->proc_fd), and makes it the
+ * working directory as well.
  */
 
 #include <sys/types.h>
@@ -421,14 +424,16 @@ inode_link(const struct inode *ip, int dirfd, const char *name)
 /*
  * The path the xattr calls use for a node: they have no *at() form in
  * our libc, and following the magic link reaches the node itself
- * (symlinks included) without opening it.
+ * (symlinks included) without opening it.  The name is relative: the
+ * working directory is the descriptor directory (sandbox.c), and there
+ * is no /proc in the worker's root.
  */
 int
 inode_xattr_path(const struct inode *ip, char *buf, size_t size)
 {
 	int	 n;
 
-	n = snprintf(buf, size, "/proc/self/fd/%d", ip->fd);
+	n = snprintf(buf, size, "%d", ip->fd);
 	if (n < 0 || (size_t)n >= size)
 		return ENAMETOOLONG;
 	return 0;

@@ -2,129 +2,263 @@
  * The worker's sandbox, entered once every descriptor it needs is open
  * and before the first request is read.
  *
- * Now: the owner-mode credential drop.  The worker becomes the mount
- * owner (groups, gid, uid), proves the old ids cannot come back, keeps
- * no capability, and sets no_new_privs.
+ * fsmount starts the worker as root in new pid, network, ipc and uts
+ * namespaces (clone3), so the worker is the first process of its pid
+ * namespace and has no network but an unused loopback.  Here, in order:
  *
- * A mount owned by root is the exception: it runs as uid 0, but with
- * only CHOWN, DAC_OVERRIDE, FOWNER, FSETID, MKNOD and SETFCAP, the
- * capabilities a root user's file operations rely on (chown to another
- * user, reading files it does not own, device nodes).  Nothing that
- * reaches beyond the filesystem (SYS_ADMIN, SETUID, NET_*, ...) stays.
- *
- * Still to come, in the sandbox issue, in this order after the drop's
- * preparation: a new mount namespace with slave propagation, the source
- * bind-mounted nodev,nosuid and made the root with pivot_root (the
- * /proc/self/fd uses in inode.c move with it), new pid, net, ipc and uts
- * namespaces, rlimits, and the seccomp allowlist.  Multiuser mode (root
- * with the virtiofsd set, per-request fsuid in cred.c, supplementary
- * groups dropped) comes with it.  None of that is done here yet.
+ *  1. A copy of the source's mount is taken from the host's namespace,
+ *     detached, recursive, and made nosuid, nodev and nosymfollow (and
+ *     noexec or read-only as the mount asks): the worker never executes,
+ *     follows a symlink or opens a device in the tree.
+ *  2. A procfs of the worker's own pid namespace is made, attached
+ *     nowhere, and only its descriptor directory is kept: inode.c
+ *     reopens nodes through it.  The host's procfs would show the
+ *     host's processes, and getpid() is 1 here, the host's init there.
+ *  3. The bounding set is cut to what the worker keeps, while /proc is
+ *     still the host's: libcap-ng reads /proc/<tid>/status for it, a
+ *     path that from step 4 on would be in the user's tree.
+ *  4. A mount namespace of its own, every mount made a slave, the copy
+ *     stacked on "/" and made the root with pivot_root(".", "."), the
+ *     old root detached from on top of it: nothing of the host's file
+ *     tree is left.  The root node is opened again from the new root, so
+ *     that every later open happens in the nosuid, nodev view, and the
+ *     source descriptor from the host's namespace is closed.
+ *  5. Resource limits, then the ids: owner mode takes the owner's groups,
+ *     gid and uid; multiuser mode stays root with no groups.
+ *  6. The capabilities: none in owner mode, even for root; in multiuser
+ *     mode exactly the eight of virtiofsd, which cred.c needs to act for
+ *     each caller.  Ids, groups and capabilities are then checked.
+ *  7. no_new_privs, the descriptor directory as the working directory
+ *     (inode_xattr_path()), and the seccomp allowlist of
+ *     libfsproto/sandbox_worker.c.
  */
 
 #include <sys/types.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 
-#include <cap-ng.h>
+#include <linux/capability.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fsproto.h"
+#include "fsmsg.h"
 #include "fsworker.h"
+#include "sandbox.h"
 
-static const unsigned int root_caps[] = {
-	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_MKNOD,
-	CAP_SETFCAP
+/* Multiuser mode: creating files as the caller, whoever owns them. */
+static const int multiuser_caps[] = {
+	CAP_CHOWN,		/* SETATTR of the owner; new files' owner */
+	CAP_DAC_OVERRIDE,	/* the kernel checked the caller already */
+	CAP_FOWNER,		/* SETATTR of mode and times on others' files */
+	CAP_FSETID,		/* set-ID bits kept where the caller may */
+	CAP_SETGID,		/* setfsgid, setgroups to the caller's */
+	CAP_SETUID,		/* setfsuid to the caller */
+	CAP_MKNOD,		/* device nodes, for a root caller */
+	CAP_SETFCAP,		/* security.capability, for a root caller */
 };
 
-/* The set kept: none, or root_caps for a root-owned mount. */
-static void
-sandbox_caps_select(struct worker_conf *conf, capng_type_t type)
-{
-	size_t	 i;
+static int	 sandbox_tree(const struct worker_conf *);
+static int	 sandbox_procfs(void);
+static void	 sandbox_root(int);
+static int	 sandbox_rootfd(void);
+static void	 sandbox_rlimits(void);
+static void	 sandbox_ids(uid_t, gid_t, const gid_t *, int);
 
-	if (conf->uid != 0)
-		return;
-	for (i = 0; i < sizeof(root_caps) / sizeof(root_caps[0]); i++)
-		if (capng_update(CAPNG_ADD, type, root_caps[i]) == -1)
-			fatalx("%s: capng_update", __func__);
+/* Step 1, still in the host's mount namespace. */
+static int
+sandbox_tree(const struct worker_conf *conf)
+{
+	struct mount_attr	 attr;
+	int			 tree;
+
+	if ((tree = open_tree(FSWORKER_SRC_FD, "", OPEN_TREE_CLONE |
+	    OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)) == -1)
+		fatal("%s: open_tree of the source", __func__);
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+	    MOUNT_ATTR_NOSYMFOLLOW;
+	if (conf->noexec)
+		attr.attr_set |= MOUNT_ATTR_NOEXEC;
+	if (conf->ro)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+	    sizeof(attr)) == -1)
+		fatal("%s: mount_setattr", __func__);
+	return tree;
 }
 
-/* While still privileged: the bounding and ambient sets, for good. */
-static void
-sandbox_bound(struct worker_conf *conf)
+/* Step 2: only the pid directories, ours alone in this namespace. */
+static int
+sandbox_procfs(void)
 {
-	capng_clear(CAPNG_SELECT_ALL);
-	if (capng_get_caps_process() == -1)
-		fatalx("%s: capng_get_caps_process", __func__);
-	capng_clear(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT);
-	sandbox_caps_select(conf, CAPNG_BOUNDING_SET);
-	if (capng_apply(CAPNG_SELECT_BOUNDS | CAPNG_SELECT_AMBIENT) != 0)
-		fatalx("%s: capng_apply bounding set", __func__);
-	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
-		fatal("%s: PR_SET_KEEPCAPS", __func__);
+	int	 fsfd, mnt, fd;
+
+	if ((fsfd = fsopen("proc", FSOPEN_CLOEXEC)) == -1)
+		fatal("%s: fsopen", __func__);
+	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "subset", "pid", 0) == -1 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == -1)
+		fatal("%s: fsconfig", __func__);
+	if ((mnt = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) == -1)
+		fatal("%s: fsmount", __func__);
+	if ((fd = openat(mnt, "self/fd", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("%s: self/fd", __func__);
+	close(mnt);
+	close(fsfd);
+	return fd;
 }
 
+/*
+ * Step 4.  The copy goes on top of "/", a place no user chose; then
+ * pivot_root(".", ".") stacks the old root on the new one, and
+ * detaching "." takes the old root away.
+ */
 static void
-sandbox_ids(struct worker_conf *conf)
+sandbox_root(int tree)
 {
-	if (setgroups(conf->ngroups, conf->groups) == -1)
-		fatal("%s: setgroups", __func__);
-	if (setresgid(conf->gid, conf->gid, conf->gid) == -1)
-		fatal("%s: setresgid %u", __func__, conf->gid);
-	if (setresuid(conf->uid, conf->uid, conf->uid) == -1)
-		fatal("%s: setresuid %u", __func__, conf->uid);
+	if (unshare(CLONE_NEWNS) == -1)
+		fatal("%s: unshare(CLONE_NEWNS)", __func__);
+	/* Nothing done here may propagate back to the host's mounts. */
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) == -1)
+		fatal("%s: make / a slave", __func__);
+	if (move_mount(tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) == -1)
+		fatal("%s: move_mount", __func__);
+	if (fchdir(tree) == -1)
+		fatal("%s: fchdir", __func__);
+	if (syscall(SYS_pivot_root, ".", ".") == -1)
+		fatal("%s: pivot_root", __func__);
+	if (umount2(".", MNT_DETACH) == -1)
+		fatal("%s: detach the old root", __func__);
+	if (chdir("/") == -1)
+		fatal("%s: chdir", __func__);
+	close(tree);
 }
 
-static void
-sandbox_caps(struct worker_conf *conf)
+/* The root node, as the new root shows it: the same directory. */
+static int
+sandbox_rootfd(void)
 {
-	capng_clear(CAPNG_SELECT_CAPS);
-	sandbox_caps_select(conf, CAPNG_EFFECTIVE | CAPNG_PERMITTED);
-	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
-		fatalx("%s: capng_apply", __func__);
+	struct stat	 src, st;
+	int		 fd;
+
+	if ((fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s: /", __func__);
+	if (fstat(FSWORKER_SRC_FD, &src) == -1 || fstat(fd, &st) == -1)
+		fatal("%s: fstat", __func__);
+	if (src.st_dev != st.st_dev || src.st_ino != st.st_ino)
+		fatalx("%s: the new root is not the source", __func__);
+	close(FSWORKER_SRC_FD);
+	return fd;
+}
+
+/*
+ * No core dumps of users' data; files as large as the backing
+ * filesystem takes.  RLIMIT_NPROC is left alone: it counts the threads
+ * of every process of the owner, lock.c starts a thread for each
+ * waiting SETLKW, and root (multiuser mode) is exempt from it anyway.
+ */
+static void
+sandbox_rlimits(void)
+{
+	struct rlimit	 rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("%s: RLIMIT_CORE", __func__);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("%s: PR_SET_DUMPABLE", __func__);
+	rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_FSIZE, &rl) == -1) {
+		if (getrlimit(RLIMIT_FSIZE, &rl) == -1)
+			fatal("%s: RLIMIT_FSIZE", __func__);
+		log_warnx("%s: file size limited to %llu bytes", __func__,
+		    (unsigned long long)rl.rlim_max);
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+			fatal("%s: RLIMIT_FSIZE", __func__);
+	}
 }
 
 /* In the manner of OpenSSH's permanently_drop_uid(): trust, but check. */
 static void
-sandbox_verify(struct worker_conf *conf)
+sandbox_ids(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 {
 	uid_t	 ruid, euid, suid;
 	gid_t	 rgid, egid, sgid;
 
+	if (setgroups(ngroups, groups) == -1)
+		fatal("%s: setgroups", __func__);
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("%s: setresgid %u", __func__, gid);
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("%s: setresuid %u", __func__, uid);
 	if (getresuid(&ruid, &euid, &suid) == -1 ||
 	    getresgid(&rgid, &egid, &sgid) == -1)
 		fatal("%s: getres[ug]id", __func__);
-	if (ruid != conf->uid || euid != conf->uid || suid != conf->uid ||
-	    rgid != conf->gid || egid != conf->gid || sgid != conf->gid)
-		fatalx("%s: ids not dropped", __func__);
-	if (conf->uid != 0 && (setresuid(0, 0, 0) != -1 || seteuid(0) != -1))
+	if (ruid != uid || euid != uid || suid != uid ||
+	    rgid != gid || egid != gid || sgid != gid ||
+	    getgroups(0, NULL) != ngroups)
+		fatalx("%s: ids not changed", __func__);
+	if (uid != 0 && (setresuid(0, 0, 0) != -1 || seteuid(0) != -1))
 		fatalx("%s: uid 0 could be regained", __func__);
-	if (conf->gid != 0 && (setresgid(0, 0, 0) != -1 || setegid(0) != -1))
+	if (gid != 0 && uid != 0 &&
+	    (setresgid(0, 0, 0) != -1 || setegid(0) != -1))
 		fatalx("%s: gid 0 could be regained", __func__);
-	if (capng_get_caps_process() == -1)
-		fatalx("%s: capng_get_caps_process", __func__);
-	if (conf->uid != 0 &&
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
-		fatalx("%s: capabilities left", __func__);
-	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN) ||
-	    capng_have_capability(CAPNG_PERMITTED, CAP_SETUID) ||
-	    capng_have_capability(CAPNG_BOUNDING_SET, CAP_SYS_ADMIN))
-		fatalx("%s: privileged capabilities left", __func__);
 }
 
-void
+/*
+ * Returns the root node's descriptor.  Sets conf->proc_fd, and makes
+ * it the working directory.
+ */
+int
 sandbox_enter(struct worker_conf *conf)
 {
+	const int	*caps = NULL;
+	size_t		 ncaps = 0;
+	int		 tree, rootfd;
+
 	if (geteuid() != 0)
 		fatalx("%s: must start as root", __func__);
-	sandbox_bound(conf);
-	sandbox_ids(conf);
-	sandbox_caps(conf);
-	sandbox_verify(conf);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("%s: PR_SET_NO_NEW_PRIVS", __func__);
-	log_debug("%s: uid %u gid %u, %d groups", __func__, conf->uid,
-	    conf->gid, conf->ngroups);
+	if (getpid() != 1)
+		fatalx("%s: not started in a pid namespace of its own",
+		    __func__);
+	if (conf->multiuser) {
+		if (conf->uid != 0)
+			fatalx("%s: multiuser mode is for root's mounts",
+			    __func__);
+		caps = multiuser_caps;
+		ncaps = SC_COUNT(multiuser_caps);
+	}
+	tree = sandbox_tree(conf);
+	conf->proc_fd = sandbox_procfs();
+	sandbox_bounding(caps, ncaps);
+	sandbox_root(tree);
+	rootfd = sandbox_rootfd();
+	sandbox_rlimits();
+	if (conf->multiuser)
+		sandbox_ids(0, 0, NULL, 0);
+	else
+		sandbox_ids(conf->uid, conf->gid, conf->groups, conf->ngroups);
+	sandbox_caps_only(caps, ncaps);
+	sandbox_caps_verify(caps, ncaps);
+	sandbox_nonewprivs();
+	if (fchdir(conf->proc_fd) == -1)
+		fatal("%s: fchdir", __func__);
+	log_debug("%s: uid %u, %d groups, %zu capabilities", __func__,
+	    conf->multiuser ? 0 : conf->uid,
+	    conf->multiuser ? 0 : conf->ngroups, ncaps);
+	sandbox_seccomp(sandbox_worker_syscalls, sandbox_worker_nsyscalls,
+	    NULL, 0);
+	return rootfd;
 }

@@ -6,15 +6,22 @@
 
 #include <sys/types.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <cap-ng.h>
 #include <errno.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fsproto.h"
 #include "sandbox.h"
+
+static void	sandbox_ambient_clear(void);
 
 /*
  * Leave exactly these capabilities in the permitted and effective sets,
@@ -39,6 +46,12 @@ sandbox_caps(const int *caps, size_t ncaps, const int *extra, size_t nextra)
 			fatalx("%s: capability %d", __func__, extra[i]);
 	if (capng_apply(CAPNG_SELECT_ALL) != 0)
 		fatalx("%s: cannot apply the capability sets", __func__);
+	sandbox_ambient_clear();
+}
+
+static void
+sandbox_ambient_clear(void)
+{
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL)
 		fatal("%s: PR_CAP_AMBIENT_CLEAR_ALL", __func__);
@@ -61,6 +74,7 @@ sandbox_seccomp(const struct sandbox_syscall *list, size_t n,
     const struct sandbox_syscall *more, size_t nmore)
 {
 	scmp_filter_ctx	ctx;
+	uint32_t	action;
 	size_t		i;
 	int		rv;
 
@@ -77,15 +91,40 @@ sandbox_seccomp(const struct sandbox_syscall *list, size_t n,
 
 		if (sc->nr < 0)
 			continue;	/* not on this architecture */
-		if ((rv = seccomp_rule_add(ctx, sc->errnum ?
-		    SCMP_ACT_ERRNO(sc->errnum) : SCMP_ACT_ALLOW, sc->nr,
-		    0)) < 0 && rv != -EEXIST)
+		action = sc->errnum ? SCMP_ACT_ERRNO(sc->errnum) :
+		    SCMP_ACT_ALLOW;
+		if (sc->a0mask != 0)
+			rv = seccomp_rule_add(ctx, action, sc->nr, 1,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, sc->a0mask, sc->a0));
+		else
+			rv = seccomp_rule_add(ctx, action, sc->nr, 0);
+		if (rv < 0 && rv != -EEXIST)
 			fatalx("%s: rule for %d: %s", __func__, sc->nr,
 			    strerror(-rv));
 	}
 	if ((rv = seccomp_load(ctx)) < 0)
 		fatalx("%s: seccomp_load: %s", __func__, strerror(-rv));
 	seccomp_release(ctx);
+}
+
+/*
+ * Leave exactly these capabilities in the bounding set, and the other
+ * sets as they are: for a root process that still needs more for a
+ * while, and then gives up the rest by changing its ids or with
+ * sandbox_caps_only().  libcap-ng reads /proc/<tid>/status here, so a
+ * process about to change its root calls this before.
+ */
+void
+sandbox_bounding(const int *caps, size_t ncaps)
+{
+	size_t	i;
+
+	capng_clear(CAPNG_SELECT_BOUNDS);
+	for (i = 0; i < ncaps; i++)
+		if (capng_update(CAPNG_ADD, CAPNG_BOUNDING_SET, caps[i]) == -1)
+			fatalx("%s: capability %d", __func__, caps[i]);
+	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0)
+		fatalx("%s: cannot apply the bounding set", __func__);
 }
 
 /*
@@ -96,8 +135,66 @@ sandbox_seccomp(const struct sandbox_syscall *list, size_t n,
 void
 sandbox_bounding_clear(void)
 {
-	capng_get_caps_process();
-	capng_clear(CAPNG_SELECT_BOUNDS);
-	if (capng_apply(CAPNG_SELECT_BOUNDS) != 0)
-		fatalx("%s: cannot clear the bounding set", __func__);
+	sandbox_bounding(NULL, 0);
+}
+
+/*
+ * Exactly these capabilities permitted and effective, none inheritable
+ * or ambient; the bounding set is left alone.  Only capset(2) and
+ * prctl(2): nothing is read from /proc, once libcap-ng has been used
+ * in this thread before (sandbox_bounding()).
+ */
+void
+sandbox_caps_only(const int *caps, size_t ncaps)
+{
+	size_t	i;
+
+	capng_clear(CAPNG_SELECT_CAPS);
+	for (i = 0; i < ncaps; i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		    caps[i]) == -1)
+			fatalx("%s: capability %d", __func__, caps[i]);
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
+		fatalx("%s: cannot apply the capability sets", __func__);
+	sandbox_ambient_clear();
+}
+
+/*
+ * Check, with capget(2) and prctl(2) rather than libcap-ng (which reads
+ * /proc/<pid>/status, and a process in a pid namespace of its own may
+ * find another's there or none), that exactly these capabilities are
+ * permitted, effective and in the bounding set, and none inheritable or
+ * ambient.
+ */
+void
+sandbox_caps_verify(const int *caps, size_t ncaps)
+{
+	struct __user_cap_header_struct	 hdr;
+	struct __user_cap_data_struct	 data[2];
+	uint64_t			 want = 0, eff, prm, inh;
+	size_t				 i;
+	int				 c, rv;
+
+	for (i = 0; i < ncaps; i++)
+		want |= (uint64_t)1 << caps[i];
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		fatal("%s: capget", __func__);
+	eff = (uint64_t)data[1].effective << 32 | data[0].effective;
+	prm = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+	inh = (uint64_t)data[1].inheritable << 32 | data[0].inheritable;
+	if (eff != want || prm != want || inh != 0)
+		fatalx("%s: capabilities %#llx %#llx %#llx, not %#llx",
+		    __func__, (unsigned long long)eff, (unsigned long long)prm,
+		    (unsigned long long)inh, (unsigned long long)want);
+	for (c = 0; c < 64; c++) {
+		if ((rv = prctl(PR_CAPBSET_READ, c, 0, 0, 0)) == -1)
+			break;		/* beyond the last capability */
+		if ((uint64_t)rv != ((want >> c) & 1))
+			fatalx("%s: capability %d %s the bounding set",
+			    __func__, c, rv ? "in" : "not in");
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
+			fatalx("%s: capability %d is ambient", __func__, c);
+	}
 }

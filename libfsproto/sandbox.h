@@ -6,6 +6,7 @@
 #define SANDBOX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <seccomp.h>
 
@@ -13,16 +14,35 @@ struct sandbox_syscall {
 	int		 nr;		/* negative: not on this architecture */
 	int		 errnum;	/* 0: allow; else fail with this errno */
 	const char	*why;
+	uint64_t	 a0mask;	/* not 0: only if arg0 & a0mask == a0 */
+	uint64_t	 a0;
 };
 
-#define SC_ALLOW(name, why)	{ SCMP_SYS(name), 0, why }
-#define SC_FAIL(name, e, why)	{ SCMP_SYS(name), e, why }
+#define SC_ALLOW(name, why)	{ SCMP_SYS(name), 0, why, 0, 0 }
+#define SC_FAIL(name, e, why)	{ SCMP_SYS(name), e, why, 0, 0 }
+/* Allowed only when the first argument's bits in mask are those of a0. */
+#define SC_ALLOW_A0(name, mask, a0, why) \
+				{ SCMP_SYS(name), 0, why, mask, a0 }
 #define SC_COUNT(list)		(sizeof(list) / sizeof((list)[0]))
 
 void	 sandbox_caps(const int *, size_t, const int *, size_t);
+void	 sandbox_caps_only(const int *, size_t);
+void	 sandbox_caps_verify(const int *, size_t);
+void	 sandbox_bounding(const int *, size_t);
 void	 sandbox_bounding_clear(void);
 void	 sandbox_nonewprivs(void);
 void	 sandbox_seccomp(const struct sandbox_syscall *, size_t,
 	    const struct sandbox_syscall *, size_t);
+
+/*
+ * sandbox_worker.c: what fsworker may call while it serves, which it
+ * loads itself, and what it calls before that, from its execve(2) to
+ * its own filter, for a parent whose filter the worker inherits.  A
+ * call is in both only where the first refuses or restricts it.
+ */
+extern const struct sandbox_syscall	sandbox_worker_syscalls[];
+extern const size_t			sandbox_worker_nsyscalls;
+extern const struct sandbox_syscall	sandbox_worker_setup_syscalls[];
+extern const size_t			sandbox_worker_nsetup_syscalls;
 
 #endif /* SANDBOX_H */

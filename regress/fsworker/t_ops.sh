@@ -68,6 +68,28 @@ w_worker()
 	cut -d' ' -f1 pids
 }
 
+# w_status FIELD: a field of the worker's /proc status, words joined by
+# one space ("" for an empty Groups:).
+w_status()
+{
+	awk -v f="$1:" '$1 == f { $1 = ""; sub(/^ /, ""); print }' \
+	    "/proc/$(w_worker)/status"
+}
+
+# w_caps MASK: the worker's capability sets, MASK in the permitted,
+# effective and bounding sets and nothing inheritable or ambient.
+w_caps()
+{
+	for set in CapEff CapPrm CapBnd; do
+		atf_check_equal "$set $(w_status $set)" "$set $1"
+	done
+	for set in CapInh CapAmb; do
+		atf_check_equal "$set $(w_status $set)" "$set 0000000000000000"
+	done
+	atf_check_equal "NoNewPrivs $(w_status NoNewPrivs)" "NoNewPrivs 1"
+	atf_check_equal "Seccomp $(w_status Seccomp)" "Seccomp 2"
+}
+
 # w_wait_exit: waits for the holder to record the worker's end.
 w_wait_exit()
 {
@@ -77,6 +99,16 @@ w_wait_exit()
 		n=$((n + 1))
 	done
 	[ -f exit ] || atf_fail "the worker did not exit"
+}
+
+# w_ends_on SIGNAL PID STATUS PATTERN: the signal to PID ends the worker
+# with that exit status and a line matching PATTERN in its log.
+w_ends_on()
+{
+	kill -"$1" "$2"
+	w_wait_exit
+	atf_check -o inline:"exit $3\n" cat exit
+	atf_check -o match:"$4" cat worker.log
 }
 
 # w_stop: unmounts, and the worker must exit 0.
@@ -245,7 +277,8 @@ dirs_body()
 w_case attrs "chmod, chown, utimensat, statfs"
 attrs_body()
 {
-	w_start
+	# Only a multiuser worker may give a file away.
+	w_start -o multiuser
 	echo x >"$MNT/f"
 	chmod 640 "$MNT/f"
 	atf_check -o inline:"640\n" stat -c %a "$SRC/f"
@@ -460,7 +493,8 @@ tools_body()
 w_case special "FIFOs, device nodes and sockets are created, never opened"
 special_body()
 {
-	w_start
+	# Only a multiuser worker may make a device node.
+	w_start -o multiuser
 	mkfifo "$MNT/fifo"
 	atf_check -o inline:"fifo\n" stat -c %F "$SRC/fifo"
 	mknod "$MNT/null" c 1 3
@@ -477,7 +511,8 @@ w_case killpriv "an unprivileged writer clears set-user-ID and set-group-ID"
 killpriv_body()
 {
 	command -v setpriv >/dev/null || atf_skip "setpriv is missing"
-	w_start -o allow_other
+	# A worker with CAP_FSETID, to show what a privileged writer keeps.
+	w_start -o multiuser
 	chmod 755 .
 	echo x >"$MNT/f"
 	echo x >"$MNT/g"
@@ -555,24 +590,72 @@ owner_body()
 	atf_check -o match:"^Uid:.65534.65534.65534.65534$" grep ^Uid: "$st"
 	atf_check -o match:"^Gid:.65534.65534.65534.65534$" grep ^Gid: "$st"
 	atf_check -o match:"^Groups:.65534 *$" grep ^Groups: "$st"
-	atf_check -o match:"0000000000000000" grep ^CapEff: "$st"
-	atf_check -o match:"0000000000000000" grep ^CapPrm: "$st"
-	atf_check -o match:"0000000000000000" grep ^CapBnd: "$st"
-	atf_check -o match:"NoNewPrivs:.1" grep ^NoNewPrivs: "$st"
+	w_caps 0000000000000000
 	echo mine >"$MNT/new"
 	atf_check -o inline:"65534:65534\n" stat -c %u:%g "$SRC/new"
 	atf_check -s not-exit:0 -e match:"denied" cat "$MNT/secret"
 	w_stop
 }
 
-w_case root_owner "a root-owned mount keeps only its six capabilities"
+w_case root_owner "owner mode for root: uid 0 without any capability"
 root_owner_body()
 {
 	w_start
-	st=/proc/$(w_worker)/status
-	atf_check -o match:"000000008800001b$" grep ^CapEff: "$st"
-	atf_check -o match:"000000008800001b$" grep ^CapBnd: "$st"
-	atf_check -o match:"NoNewPrivs:.1" grep ^NoNewPrivs: "$st"
+	atf_check_equal "$(w_status Uid)" "0 0 0 0"
+	w_caps 0000000000000000
+	echo x >"$MNT/f"
+	atf_check -s not-exit:0 -e match:"not permitted" chown 1234 "$MNT/f"
+	atf_check -s not-exit:0 -e match:"not permitted" \
+	    mknod "$MNT/null" c 1 3
+	atf_check -o inline:"0:0\n" stat -c %u:%g "$SRC/f"
+	w_stop
+}
+
+w_case multiuser "multiuser mode: root with exactly the eight capabilities"
+multiuser_body()
+{
+	w_start -o multiuser
+	atf_check_equal "$(w_status Uid)" "0 0 0 0"
+	atf_check_equal "$(w_status Gid)" "0 0 0 0"
+	atf_check_equal "Groups $(w_status Groups)" "Groups "
+	# CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, SETGID 6, SETUID 7,
+	# MKNOD 27, SETFCAP 31.
+	w_caps 00000000880000db
+	w_stop
+}
+
+w_case sandbox "the worker sees only its tree, in namespaces of its own"
+sandbox_body()
+{
+	mkdir -p src/sub
+	touch src/a src/.hidden
+	w_start
+	wpid=$(w_worker)
+	for ns in mnt pid net ipc uts; do
+		[ "$(readlink "/proc/$wpid/ns/$ns")" != \
+		    "$(readlink "/proc/self/ns/$ns")" ] ||
+		    atf_fail "the worker is in our $ns namespace"
+	done
+	ls -A "$SRC" >source
+	ls -A "/proc/$wpid/root/" >root
+	atf_check cmp source root
+	# One mount, the tree, nosuid, nodev and nosymfollow; no procfs.
+	atf_check -o inline:"1\n" -x "wc -l </proc/$wpid/mountinfo"
+	atf_check -o match:" / rw,nosuid,nodev,[a-z,]*nosymfollow " \
+	    cat "/proc/$wpid/mountinfo"
+	ifs=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' \
+	    "/proc/$wpid/net/dev" | xargs)
+	atf_check_equal "interfaces $ifs" "interfaces lo"
+	w_caps 0000000000000000
+	w_stop
+}
+
+w_case sandbox_options "ro and noexec apply to the tree as the worker sees it"
+sandbox_options_body()
+{
+	w_start -o ro,noexec
+	atf_check -o match:" / ro,nosuid,nodev,noexec,[a-z,]*nosymfollow " \
+	    cat "/proc/$(w_worker)/mountinfo"
 	w_stop
 }
 
@@ -587,6 +670,13 @@ tmpfs_source_body()
 	atf_check cmp "$MNT/f" "$SRC/f"
 	atf_check -o inline:"tmpfs\n" stat -f -c %T "$SRC"
 	w_stop
+}
+
+w_case sigterm "the worker, first of its pid namespace, ends on SIGTERM"
+sigterm_body()
+{
+	w_start
+	w_ends_on TERM "$(w_worker)" 0 "exiting: signal 15"
 }
 
 w_case stats_shutdown "STATS reach the parent; SHUTDOWN ends the worker"
@@ -630,10 +720,7 @@ w_case parent_bad_frame "a message out of place from the parent is fatal"
 parent_bad_frame_body()
 {
 	w_start
-	kill -USR2 "$(w_holder)"
-	w_wait_exit
-	atf_check -o inline:"exit 1\n" cat exit
-	atf_check -o match:"fatal.*unexpected message type" cat worker.log
+	w_ends_on USR2 "$(w_holder)" 1 "fatal.*unexpected message type"
 }
 
 atf_init_test_cases()
@@ -657,11 +744,15 @@ atf_init_test_cases()
 	atf_add_test_case readonly
 	atf_add_test_case options
 	atf_add_test_case root_owner
+	atf_add_test_case multiuser
+	atf_add_test_case sandbox
+	atf_add_test_case sandbox_options
 	atf_add_test_case tmpfs_source
 	# What only a worker run by hand can show.
 	if [ "$W_MODE" = wrun ]; then
 		atf_add_test_case bad_option
 		atf_add_test_case owner
+		atf_add_test_case sigterm
 		atf_add_test_case stats_shutdown
 		atf_add_test_case parent_gone
 		atf_add_test_case parent_bad_frame

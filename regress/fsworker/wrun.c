@@ -8,7 +8,8 @@
  * Root only.  Mounts /dev/fuse at mountpoint as fsmount would, starts
  * "command ... -d -u uid -g gid [-G groups] [-o options] mountpoint" with
  * the FUSE descriptor, the source directory and a channel on 3, 4 and 5,
- * and waits for MSG_WORKER_READY.  Then, by default, it prints the
+ * in new pid, network, ipc and uts namespaces as fsmount does, and waits
+ * for MSG_WORKER_READY.  Then, by default, it prints the
  * worker's pid and returns, leaving a holder process that keeps the
  * channel; with -f it stays in the foreground as that holder.
  *
@@ -31,6 +32,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -113,8 +115,10 @@ do_mount(struct wrun *w, int fusefd)
 	n = snprintf(data, sizeof(data),
 	    "fd=%d,rootmode=40000,user_id=%u,group_id=%u%s%s", fusefd,
 	    w->uid, w->gid,
-	    has_option(w->options, "allow_other") ? ",allow_other" : "",
-	    has_option(w->options, "default_permissions") ?
+	    has_option(w->options, "allow_other") ||
+	    has_option(w->options, "multiuser") ? ",allow_other" : "",
+	    has_option(w->options, "default_permissions") ||
+	    has_option(w->options, "multiuser") ?
 	    ",default_permissions" : "");
 	if (n < 0 || (size_t)n >= sizeof(data))
 		errx(1, "mount data too long");
@@ -359,6 +363,13 @@ holder(struct wrun *w, int fusefd, int srcfd, int report)
 	signal(SIGPIPE, SIG_IGN);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
 		err(1, "socketpair");
+	/*
+	 * As fsmount starts it: the first process of new pid, network, ipc
+	 * and uts namespaces, which the holder joins too but for the pid.
+	 */
+	if (unshare(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+	    CLONE_NEWUTS) == -1)
+		err(1, "unshare");
 	if ((w->worker = fork()) == -1)
 		err(1, "fork");
 	if (w->worker == 0)
