@@ -130,6 +130,7 @@ fuse_thread_main(void *arg)
 	struct fuse_thread	*t = arg;
 	ssize_t			 n;
 
+	cred_thread_init();
 	for (;;) {
 		n = read(t->fd, t->in, t->insize);
 		if (n == -1) {
@@ -198,6 +199,10 @@ fuse_dispatch(struct fuse_thread *t, size_t n)
 		return;
 	}
 	req.arglen = n - sizeof(*hdr) - extlen;
+	if (req_ext(&req, req.arg + req.arglen, extlen) != 0) {
+		reply_err(&req, EIO);
+		return;
+	}
 
 	if (!atomic_load_explicit(&fsess.initialized, memory_order_acquire)) {
 		error = hdr->opcode == FUSE_INIT ? fuse_init(&req) : EIO;
@@ -247,6 +252,8 @@ fuse_init_wanted(void)
 		want |= FUSE_DIRECT_IO_ALLOW_MMAP;
 	if (wconf->writeback)
 		want |= FUSE_WRITEBACK_CACHE;
+	if (wconf->multiuser)
+		want |= FUSE_CREATE_SUPP_GROUP;
 	return want;
 }
 
@@ -487,6 +494,50 @@ req_name(const struct req *req, size_t off, const char **name, size_t *next)
 	if (next != NULL)
 		*next = nul - req->arg + 1;
 	return 0;
+}
+
+/*
+ * The request's extensions, len bytes at ext: each a fuse_ext_header
+ * whose size, a multiple of 8, counts the header.  Types up to
+ * FUSE_MAX_NR_SECCTX are a security context (the header's second word
+ * is then a count), which we never ask for; unknown types are skipped.
+ * Malformed extensions are EIO.
+ */
+int
+req_ext(struct req *req, const unsigned char *ext, size_t len)
+{
+	struct fuse_ext_header	 xh;
+	struct fuse_supp_groups	 sg;
+	size_t			 off;
+
+	req->groups = NULL;
+	req->ngroups = 0;
+	for (off = 0; off < len; off += xh.size) {
+		if (len - off < sizeof(xh))
+			goto bad;
+		memcpy(&xh, ext + off, sizeof(xh));
+		if (xh.size < sizeof(xh) || xh.size % 8 != 0 ||
+		    xh.size > len - off)
+			goto bad;
+		if (xh.type != FUSE_EXT_GROUPS)
+			continue;
+		if (req->groups != NULL ||
+		    xh.size - sizeof(xh) < sizeof(sg))
+			goto bad;
+		memcpy(&sg, ext + off + sizeof(xh), sizeof(sg));
+		if (sg.nr_groups > (xh.size - sizeof(xh) - sizeof(sg)) /
+		    sizeof(sg.groups[0]))
+			goto bad;
+		req->groups = ext + off + sizeof(xh) + sizeof(sg);
+		req->ngroups = sg.nr_groups;
+	}
+	return 0;
+ bad:
+	log_warnx("%s: opcode %u: malformed extension at %zu of %zu",
+	    __func__, req->hdr->opcode, off, len);
+	req->groups = NULL;
+	req->ngroups = 0;
+	return EIO;
 }
 
 /* A name a creating op may use: one component, neither "." nor "..". */

@@ -21,6 +21,18 @@
 /* INIT flags of the second word (bit 32 and up, sent in flags2). */
 #ifndef FUSE_CREATE_SUPP_GROUP
 #define FUSE_CREATE_SUPP_GROUP	(1ULL << 34)	/* 7.38 */
+
+/*
+ * Came with the flag, in the second half of 7.38 that Debian's header
+ * predates: the request extension, after the last argument, holding the
+ * caller's supplementary group that owns the parent directory.
+ */
+#define FUSE_EXT_GROUPS		32
+
+struct fuse_supp_groups {
+	uint32_t	nr_groups;
+	uint32_t	groups[];
+};
 #endif
 #ifndef FUSE_HAS_EXPIRE_ONLY
 #define FUSE_HAS_EXPIRE_ONLY	(1ULL << 35)	/* 7.38 */

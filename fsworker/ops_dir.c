@@ -58,7 +58,7 @@ mknod_create(struct inode *dir, const char *name, const struct req *req,
 {
 	struct cred_save	 cs;
 	mode_t			 type = in->mode & S_IFMT;
-	mode_t			 mode = in->mode & 07777 & ~in->umask;
+	mode_t			 mode = in->mode & 07777;
 	int			 error = 0;
 
 	switch (type) {
@@ -74,7 +74,7 @@ mknod_create(struct inode *dir, const char *name, const struct req *req,
 	default:
 		return EINVAL;
 	}
-	if ((error = cred_enter(req, &cs)) != 0)
+	if ((error = cred_enter(req, in->umask, CRED_NOGROUP, &cs)) != 0)
 		return error;
 	if (mknodat(dir->fd, name, type | mode, fuse_decode_dev(in->rdev)) ==
 	    -1)
@@ -114,9 +114,8 @@ op_mkdir(struct req *req)
 		return error;
 	if ((dir = inode_get_dir(req->hdr->nodeid, &error)) == NULL)
 		return error;
-	if ((error = cred_enter(req, &cs)) == 0) {
-		if (mkdirat(dir->fd, name, in->mode & 07777 & ~in->umask) ==
-		    -1)
+	if ((error = cred_enter(req, in->umask, CRED_NOGROUP, &cs)) == 0) {
+		if (mkdirat(dir->fd, name, in->mode & 07777) == -1)
 			error = errno;
 		cred_leave(&cs);
 	}
@@ -143,7 +142,7 @@ op_symlink(struct req *req)
 		return ENOENT;
 	if ((dir = inode_get_dir(req->hdr->nodeid, &error)) == NULL)
 		return error;
-	if ((error = cred_enter(req, &cs)) == 0) {
+	if ((error = cred_enter(req, CRED_NOUMASK, CRED_NOGROUP, &cs)) == 0) {
 		if (symlinkat(target, dir->fd, name) == -1)
 			error = errno;
 		cred_leave(&cs);
@@ -206,12 +205,20 @@ dir_rename(struct req *req, uint64_t newdirid, size_t off, unsigned int flags)
 		inode_put(olddir);
 		return error;
 	}
-	/* A whiteout is a new node: it gets the creator's credentials. */
-	if ((error = cred_enter(req, &cs)) == 0) {
+	/*
+	 * A whiteout is a new node: it gets the caller's ids.  Any other
+	 * rename changes no owner and is the worker's: the kernel has
+	 * checked it, and supplementary groups (which the worker does not
+	 * know here) may be what allows it.
+	 */
+	if (flags & RENAME_WHITEOUT)
+		error = cred_enter(req, CRED_NOUMASK, CRED_NOGROUP, &cs);
+	if (error == 0) {
 		if (renameat2(olddir->fd, oldname, newdir->fd, newname,
 		    flags) == -1)
 			error = errno;
-		cred_leave(&cs);
+		if (flags & RENAME_WHITEOUT)
+			cred_leave(&cs);
 	}
 	inode_put(newdir);
 	inode_put(olddir);
@@ -241,7 +248,6 @@ int
 op_link(struct req *req)
 {
 	const struct fuse_link_in	*in = (const void *)req->arg;
-	struct cred_save		 cs;
 	struct inode			*dir, *ip;
 	const char			*name;
 	int				 error = 0;
@@ -258,10 +264,11 @@ op_link(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if ((error = cred_enter(req, &cs)) == 0) {
-		error = inode_link(ip, dir->fd, name);
-		cred_leave(&cs);
-	}
+	/*
+	 * The link keeps its node's owner, so the worker's own credentials
+	 * serve, as for a rename: the kernel checked the caller's.
+	 */
+	error = inode_link(ip, dir->fd, name);
 	inode_put(ip);
 	if (error == 0)
 		error = dir_reply_entry(req, dir, name);

@@ -68,22 +68,26 @@ open_is_write(uint32_t kflags)
 }
 
 /*
- * The permission bits of st without set-user-ID, and without
- * set-group-ID where it means one (with g+x; without, it marks
- * mandatory locking and stays).
+ * The permission bits of st as a write or truncate by the request's
+ * caller leaves them, when the kernel says the caller lacks CAP_FSETID
+ * (the KILL_SUIDGID flags): the kernel's own rule for a local caller
+ * (setattr_should_drop_suidgid()) drops set-user-ID, and set-group-ID
+ * where it means one (with g+x) or where the caller is not in the
+ * file's group.  Of the caller's groups the worker knows only the
+ * primary one.
  */
 mode_t
-mode_kill_suidgid(const struct stat *st)
+mode_kill_suidgid(const struct req *req, const struct stat *st)
 {
 	mode_t	 mode = st->st_mode & 07777;
 
-	if (mode & S_IXGRP)
+	if ((mode & S_IXGRP) || st->st_gid != req->hdr->gid)
 		return mode & ~(S_ISUID | S_ISGID);
 	return mode & ~S_ISUID;
 }
 
 int
-kill_suidgid(int fd)
+kill_suidgid(const struct req *req, int fd)
 {
 	struct stat	 st;
 	mode_t		 mode;
@@ -92,7 +96,7 @@ kill_suidgid(int fd)
 		return errno;
 	if (!S_ISREG(st.st_mode))
 		return 0;
-	if ((mode = mode_kill_suidgid(&st)) == (st.st_mode & 07777))
+	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
 	return fchmod(fd, mode) == -1 ? errno : 0;
 }
@@ -137,7 +141,7 @@ op_open(struct req *req)
 		return error;
 	}
 	if ((in->open_flags & FUSE_OPEN_KILL_SUIDGID) &&
-	    (error = kill_suidgid(fd)) != 0) {
+	    (error = kill_suidgid(req, fd)) != 0) {
 		close(fd);
 		inode_put(ip);
 		return error;
@@ -185,28 +189,36 @@ create_open(const struct req *req, struct inode *dir, const char *name,
     const struct fuse_create_in *in)
 {
 	struct cred_save	 cs;
-	mode_t			 mode = in->mode & 07777 & ~in->umask;
-	int			 flags, fd, i, error = 0;
+	mode_t			 mode = in->mode & 07777;
+	int			 flags, fd, i, existing, error = 0;
 
 	flags = open_flags(in->flags);
 
 	for (i = 0; i < CREATE_TRIES; i++) {
-		if ((error = cred_enter(req, &cs)) != 0) {
+		if ((error = cred_enter(req, in->umask, CRED_NOGROUP,
+		    &cs)) != 0) {
 			errno = error;
 			return -1;
 		}
 		fd = openat(dir->fd, name,
 		    flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		/*
+		 * A name that exists after all is opened as the caller
+		 * too: the kernel, which took it for new, has checked no
+		 * right to open it.
+		 */
+		existing = fd == -1 && errno == EEXIST &&
+		    !(in->flags & O_EXCL);
+		if (existing)
+			fd = create_open_existing(dir, name, flags);
 		error = errno;
 		cred_leave(&cs);
-		if (fd != -1 || error != EEXIST || (in->flags & O_EXCL)) {
+		if (fd != -1 || !existing || error != ENOENT) {
 			errno = error;
 			return fd;
 		}
-		fd = create_open_existing(dir, name, flags);
-		if (fd != -1 || errno != ENOENT)
-			return fd;
 	}
+	errno = ENOENT;
 	return -1;
 }
 
@@ -265,7 +277,7 @@ op_create(struct req *req)
 		return error;
 	/* An existing file truncated by this open, as in op_open(). */
 	if ((in->open_flags & FUSE_OPEN_KILL_SUIDGID) &&
-	    (error = kill_suidgid(fd)) != 0) {
+	    (error = kill_suidgid(req, fd)) != 0) {
 		close(fd);
 		return error;
 	}
@@ -291,9 +303,9 @@ op_tmpfile(struct req *req)
 	flags = open_flags(in->flags) | (in->flags & O_EXCL);
 	if ((flags & O_ACCMODE) == O_RDONLY)
 		flags |= O_RDWR;
-	if ((error = cred_enter(req, &cs)) == 0) {
+	if ((error = cred_enter(req, in->umask, CRED_NOGROUP, &cs)) == 0) {
 		fd = openat(dir->fd, ".", flags | O_TMPFILE | O_CLOEXEC,
-		    in->mode & 07777 & ~in->umask);
+		    in->mode & 07777);
 		error = fd == -1 ? errno : 0;
 		cred_leave(&cs);
 	}
@@ -343,7 +355,7 @@ op_write(struct req *req)
 		return error;
 	/* Before the data lands, so no new contents keep a set-ID bit. */
 	if (in->write_flags & FUSE_WRITE_KILL_SUIDGID)
-		error = kill_suidgid(hp->fd);
+		error = kill_suidgid(req, hp->fd);
 	if (error == 0 && (n = pwrite(hp->fd, req->arg + sizeof(*in),
 	    in->size, in->offset)) == -1)
 		error = errno;

@@ -179,7 +179,7 @@ op_getattr(struct req *req)
 
 /* As kill_suidgid(), for a node without an open descriptor. */
 static int
-setattr_kill_suidgid(const struct inode *ip)
+setattr_kill_suidgid(const struct req *req, const struct inode *ip)
 {
 	struct stat	 st;
 	mode_t		 mode;
@@ -189,9 +189,53 @@ setattr_kill_suidgid(const struct inode *ip)
 		return 0;
 	if ((error = inode_stat(ip, &st)) != 0)
 		return error;
-	if ((mode = mode_kill_suidgid(&st)) == (st.st_mode & 07777))
+	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
 	return inode_chmod(ip, mode);
+}
+
+/*
+ * chown(2), in multiuser mode as the caller, with the new group among
+ * its groups (the kernel has checked that it is one).  The backing
+ * filesystem then clears set-ID bits as it would for the caller, for
+ * whom a root worker's CAP_FSETID would keep them.
+ *
+ * Without a uid or gid this is chown(path, -1, -1), which the kernel
+ * sends as a SETATTR with nothing in it, and which still updates ctime
+ * and clears set-ID bits.  The kernel sends the same before a write or
+ * truncate that must clear them (file_remove_privs()), for the owner
+ * and for anyone else who may write, and then it must not fail: for
+ * someone else the worker does it with its own credentials, and the
+ * write's KILL_SUIDGID flag finishes the caller's part.
+ */
+static int
+setattr_owner(const struct req *req, const struct inode *ip,
+    const struct fuse_setattr_in *in)
+{
+	struct cred_save	 cs;
+	struct stat		 st;
+	uid_t			 uid = (uid_t)-1;
+	gid_t			 gid = (gid_t)-1;
+	int			 as_caller = 1, error = 0;
+
+	if (in->valid & FATTR_UID)
+		uid = in->uid;
+	if (in->valid & FATTR_GID)
+		gid = in->gid;
+	if (uid == (uid_t)-1 && gid == (gid_t)-1) {
+		if ((error = inode_stat(ip, &st)) != 0)
+			return error;
+		as_caller = st.st_uid == req->hdr->uid;
+	}
+	if (as_caller && (error = cred_enter(req, CRED_NOUMASK,
+	    gid == (gid_t)-1 ? CRED_NOGROUP : gid, &cs)) != 0)
+		return error;
+	if (fchownat(ip->fd, "", uid, gid,
+	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
+		error = errno;
+	if (as_caller)
+		cred_leave(&cs);
+	return error;
 }
 
 static int
@@ -252,19 +296,21 @@ setattr_times(const struct inode *ip, struct handle *hp,
 	return 0;
 }
 
+/* What a SETATTR can change; the rest says how. */
+#define FATTR_CHANGES	(FATTR_MODE | FATTR_UID | FATTR_GID | FATTR_SIZE | \
+	FATTR_ATIME | FATTR_MTIME | FATTR_ATIME_NOW | FATTR_MTIME_NOW)
+
 static int
-setattr_apply(const struct inode *ip, struct handle *hp,
-    const struct fuse_setattr_in *in)
+setattr_apply(const struct req *req, const struct inode *ip,
+    struct handle *hp, const struct fuse_setattr_in *in)
 {
-	uid_t	 uid = (in->valid & FATTR_UID) ? in->uid : (uid_t)-1;
-	gid_t	 gid = (in->valid & FATTR_GID) ? in->gid : (gid_t)-1;
 	int	 error = 0;
 
 	/* Ownership first: chown clears set-ID bits a mode may set. */
-	if (in->valid & (FATTR_UID | FATTR_GID)) {
-		if (fchownat(ip->fd, "", uid, gid,
-		    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
-			return errno;
+	if ((in->valid & (FATTR_UID | FATTR_GID)) ||
+	    (in->valid & FATTR_CHANGES) == 0) {
+		if ((error = setattr_owner(req, ip, in)) != 0)
+			return error;
 	}
 	if (in->valid & FATTR_MODE) {
 		if (hp != NULL)
@@ -279,8 +325,13 @@ setattr_apply(const struct inode *ip, struct handle *hp,
 		if ((error = setattr_size(ip, hp, in->size)) != 0)
 			return error;
 	}
-	if ((in->valid & FATTR_KILL_SUIDGID) && !(in->valid & FATTR_MODE)) {
-		if ((error = setattr_kill_suidgid(ip)) != 0)
+	/*
+	 * With a size, the flag says the caller lacks CAP_FSETID; with a
+	 * chown the kernel sets it always, and the chown has done it.
+	 */
+	if ((in->valid & FATTR_KILL_SUIDGID) &&
+	    !(in->valid & (FATTR_MODE | FATTR_UID | FATTR_GID))) {
+		if ((error = setattr_kill_suidgid(req, ip)) != 0)
 			return error;
 	}
 	if (in->valid & (FATTR_ATIME | FATTR_MTIME))
@@ -304,7 +355,9 @@ op_setattr(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if ((error = setattr_apply(ip, hp, in)) == 0)
+	log_debug("%s: node %llu valid %#x", __func__,
+	    (unsigned long long)req->hdr->nodeid, in->valid);
+	if ((error = setattr_apply(req, ip, hp, in)) == 0)
 		error = inode_stat(ip, &st);
 	if (hp != NULL)
 		handle_put(hp);

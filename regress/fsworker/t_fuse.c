@@ -8,13 +8,16 @@
 
 #include <sys/types.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include <atf-c.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ static struct fuse_thread	 thr;
 static char			 tdir[] = "t_fuse.XXXXXX";
 static int			 peer = -1;
 static uint64_t			 next_unique = 2;
+static uint32_t			 req_uid, req_gid;	/* the caller */
 static unsigned char	 rbuf[FSWORKER_MAX_WRITE + FSWORKER_HEADROOM];
 
 void
@@ -96,6 +100,8 @@ send_raw(uint32_t opcode, uint64_t nodeid, const void *arg, size_t arglen,
 	h->opcode = opcode;
 	h->unique = next_unique;
 	h->nodeid = nodeid;
+	h->uid = req_uid;
+	h->gid = req_gid;
 	h->total_extlen = extlen;
 	if (arglen)
 		memcpy(thr.in + sizeof(*h), arg, arglen);
@@ -227,6 +233,21 @@ ATF_TC_BODY(init_negotiation, tc)
 	ATF_CHECK(!(flags & FUSE_EXPORT_SUPPORT));
 	ATF_CHECK(!(flags & FUSE_POSIX_ACL));
 	ATF_CHECK(!(flags & FUSE_OVER_IO_URING));
+	/* Only multiuser mode acts on the caller's groups. */
+	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));
+}
+
+ATF_TC_WITHOUT_HEAD(init_multiuser);
+ATF_TC_BODY(init_multiuser, tc)
+{
+	struct fuse_init_out	 out;
+
+	setup();
+	tconf.multiuser = 1;
+	do_init(7, 45, ~0ULL);
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK(((uint64_t)out.flags2 << 32) & FUSE_CREATE_SUPP_GROUP);
 }
 
 ATF_TC_WITHOUT_HEAD(init_offered_only);
@@ -536,11 +557,224 @@ ATF_TC_BODY(readonly_noxattr, tc)
 	ATF_CHECK_EQ(req_errno(FUSE_UNLINK, FUSE_ROOT_ID, buf, n), EROFS);
 }
 
+/* An extension of type and size (header included), then words. */
+static size_t
+ext_add(unsigned char *buf, uint32_t size, uint32_t type,
+    const uint32_t *words, size_t nwords)
+{
+	struct fuse_ext_header	 xh = { size, type };
+
+	memset(buf, 0, size > 8 + 4 * nwords ? size : 8 + 4 * nwords);
+	memcpy(buf, &xh, sizeof(xh));
+	if (nwords)
+		memcpy(buf + sizeof(xh), words, 4 * nwords);
+	return size;
+}
+
+static int
+ext_parse(struct req *req, const unsigned char *ext, size_t len)
+{
+	static struct fuse_in_header	 h;
+
+	memset(req, 0, sizeof(*req));
+	h.opcode = FUSE_MKDIR;
+	req->hdr = &h;
+	return req_ext(req, ext, len);
+}
+
+/* Extensions are checked word by word before anything uses them. */
+ATF_TC_WITHOUT_HEAD(ext_decode);
+ATF_TC_BODY(ext_decode, tc)
+{
+	const uint32_t	 one[] = { 1, 4242 }, two[] = { 2, 4242 },
+			 huge[] = { 0xffffffff, 4242 }, secctx[] = { 0 };
+	unsigned char	 ext[128];
+	struct req	 req;
+	uint32_t	 g;
+	size_t		 n;
+
+	setup();
+	ATF_CHECK_EQ(ext_parse(&req, ext, 0), 0);
+	ATF_CHECK_EQ(req.ngroups, 0);
+	/* One group, as the kernel sends it. */
+	n = ext_add(ext, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, n), 0);
+	ATF_REQUIRE_EQ(req.ngroups, 1);
+	memcpy(&g, req.groups, sizeof(g));
+	ATF_CHECK_EQ(g, 4242);
+	/* After a security context and an unknown type, still found. */
+	n = ext_add(ext, 8, 0, secctx, 0);
+	n += ext_add(ext + n, 16, 99, secctx, 1);
+	n += ext_add(ext + n, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, n), 0);
+	ATF_CHECK_EQ(req.ngroups, 1);
+	/* Sizes: zero, not a multiple of 8, past the end, a torn header. */
+	ext_add(ext, 0, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 16), EIO);
+	ext_add(ext, 12, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 16), EIO);
+	ext_add(ext, 24, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 16), EIO);
+	n = ext_add(ext, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, n + 4), EIO);
+	/* Groups: more than the extension holds, none at all, twice. */
+	ext_add(ext, 16, FUSE_EXT_GROUPS, two, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 16), EIO);
+	ext_add(ext, 16, FUSE_EXT_GROUPS, huge, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 16), EIO);
+	ext_add(ext, 8, FUSE_EXT_GROUPS, one, 0);
+	ATF_CHECK_EQ(ext_parse(&req, ext, 8), EIO);
+	n = ext_add(ext, 16, FUSE_EXT_GROUPS, one, 2);
+	n += ext_add(ext + n, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(ext_parse(&req, ext, n), EIO);
+	ATF_CHECK_EQ(req.ngroups, 0);
+	ATF_CHECK(req.groups == NULL);
+}
+
+/* MKDIR of name in dir with mode, umask and extensions ext. */
+static int
+mkdir_ext(uint64_t dir, const char *name, mode_t mode, mode_t mask,
+    const unsigned char *ext, size_t extlen)
+{
+	unsigned char		 buf[256];
+	struct fuse_mkdir_in	 in;
+	size_t			 n;
+
+	n = name_arg(buf, sizeof(in), name);
+	memset(&in, 0, sizeof(in));
+	in.mode = mode;
+	in.umask = mask;
+	memcpy(buf, &in, sizeof(in));
+	if (extlen)
+		memcpy(buf + n, ext, extlen);
+	send_raw(FUSE_MKDIR, dir, buf, n + extlen,
+	    sizeof(struct fuse_in_header) + n + extlen, extlen / 8);
+	return get_reply(NULL);
+}
+
+ATF_TC_WITHOUT_HEAD(ext_dispatch);
+ATF_TC_BODY(ext_dispatch, tc)
+{
+	const uint32_t	 one[] = { 1, 4242 };
+	unsigned char	 ext[32];
+	size_t		 n;
+
+	setup();
+	init_ok();
+	n = ext_add(ext, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(mkdir_ext(FUSE_ROOT_ID, "a", 0755, 0, ext, n), 0);
+	/* Torn: nothing is created, and the answer is EIO. */
+	ext_add(ext, 24, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(mkdir_ext(FUSE_ROOT_ID, "b", 0755, 0, ext, 16), EIO);
+	ATF_CHECK_EQ(count_entries(), 3);
+}
+
+/*
+ * The umask of a request is applied by the backing filesystem, and a
+ * default ACL of the parent replaces it; the worker's own stays.
+ */
+ATF_TC_WITHOUT_HEAD(umask_applied);
+ATF_TC_BODY(umask_applied, tc)
+{
+	struct {
+		uint32_t	 version;
+		struct {
+			uint16_t tag, perm;
+			uint32_t id;
+		} e[3];
+	} acl = { 2, {
+		{ 0x01, 7, (uint32_t)-1 },	/* ACL_USER_OBJ */
+		{ 0x04, 7, (uint32_t)-1 },	/* ACL_GROUP_OBJ */
+		{ 0x20, 7, (uint32_t)-1 },	/* ACL_OTHER */
+	} };
+	char		 path[64];
+	struct stat	 st;
+	mode_t		 old;
+
+	setup();
+	init_ok();
+	old = umask(022);
+	ATF_CHECK_EQ(mkdir_ext(FUSE_ROOT_ID, "m", 0777, 027, NULL, 0), 0);
+	snprintf(path, sizeof(path), "%s/m", tdir);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	ATF_CHECK_EQ(st.st_mode & 07777, 0750);
+	ATF_CHECK_EQ(umask(022), 022);
+	snprintf(path, sizeof(path), "%s/sub", tdir);
+	if (setxattr(path, "system.posix_acl_default", &acl, sizeof(acl),
+	    0) == -1) {
+		umask(old);
+		atf_tc_skip("no POSIX ACLs here: %s", strerror(errno));
+	}
+	ATF_CHECK_EQ(mkdir_ext(lookup(FUSE_ROOT_ID, "sub"), "d", 0777, 077,
+	    NULL, 0), 0);
+	snprintf(path, sizeof(path), "%s/sub/d", tdir);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	ATF_CHECK_EQ(st.st_mode & 07777, 0777);
+	ATF_CHECK_EQ(umask(old), 022);
+}
+
+/* The worker's own ids and groups, which every request returns to. */
+static void
+check_self(void)
+{
+	ATF_CHECK_EQ(setfsuid((uid_t)-1), 0);
+	ATF_CHECK_EQ(setfsgid((gid_t)-1), 0);
+	ATF_CHECK_EQ(getgroups(0, NULL), 0);
+}
+
+/*
+ * Multiuser: what a request creates is its caller's, and a group the
+ * kernel names lets the caller into a directory of that group.
+ */
+ATF_TC(multiuser_creds);
+ATF_TC_HEAD(multiuser_creds, tc)
+{
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(multiuser_creds, tc)
+{
+	const uint32_t	 one[] = { 1, 4343 };
+	unsigned char	 ext[32];
+	struct stat	 st;
+	char		 path[64];
+	uint64_t	 sub;
+	size_t		 n;
+
+	setup();
+	tconf.multiuser = 1;
+	ATF_REQUIRE(setgroups(0, NULL) == 0);
+	init_ok();
+	snprintf(path, sizeof(path), "%s/sub", tdir);
+	ATF_REQUIRE(chown(path, 0, 4343) == 0 && chmod(path, 0770) == 0);
+	sub = lookup(FUSE_ROOT_ID, "sub");
+	req_uid = req_gid = 4242;
+	/* Not in the group: the backing filesystem says no. */
+	ATF_CHECK_EQ(mkdir_ext(sub, "no", 0755, 0, NULL, 0), EACCES);
+	check_self();
+	n = ext_add(ext, 16, FUSE_EXT_GROUPS, one, 2);
+	ATF_CHECK_EQ(mkdir_ext(sub, "yes", 02755, 0, ext, n), 0);
+	check_self();
+	snprintf(path, sizeof(path), "%s/sub/yes", tdir);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	ATF_CHECK_EQ(st.st_uid, 4242);
+	ATF_CHECK_EQ(st.st_gid, 4242);
+	/* A caller the kernel could not map is nobody to act as. */
+	req_uid = FUSE_INVALID_UIDGID;
+	ATF_CHECK_EQ(mkdir_ext(sub, "unmapped", 0755, 0, ext, n), EOVERFLOW);
+	check_self();
+	req_uid = req_gid = 0;
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, before_init);
 	ATF_TP_ADD_TC(tp, init_negotiation);
 	ATF_TP_ADD_TC(tp, init_offered_only);
+	ATF_TP_ADD_TC(tp, init_multiuser);
+	ATF_TP_ADD_TC(tp, ext_decode);
+	ATF_TP_ADD_TC(tp, ext_dispatch);
+	ATF_TP_ADD_TC(tp, umask_applied);
+	ATF_TP_ADD_TC(tp, multiuser_creds);
 	ATF_TP_ADD_TC(tp, lengths);
 	ATF_TP_ADD_TC(tp, unknown_opcodes);
 	ATF_TP_ADD_TC(tp, names);
