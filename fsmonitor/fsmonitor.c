@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -77,35 +76,6 @@ control_listen(const char *path)
 	if (listen(fd, 128) == -1)
 		fatal("listen %s", path);
 	return (fd);
-}
-
-/*
- * The path of fsmount is fixed at build time; -T, given by root at
- * start, takes it from the build tree beside this executable instead.
- * Either way it must be root's and writable by no one else.
- */
-static void
-fsmount_path(int buildtree, char *path, size_t len)
-{
-	char		self[PATH_MAX];
-	struct stat	sb;
-	ssize_t		n;
-
-	if (!buildtree)
-		strlcpy(path, PATH_LIBEXEC "/fsmount", len);
-	else {
-		if ((n = readlink("/proc/self/exe", self,
-		    sizeof(self) - 1)) == -1)
-			fatal("/proc/self/exe");
-		self[n] = '\0';
-		snprintf(path, len, "%s/../fsmount/fsmount", dirname(self));
-	}
-	if (stat(path, &sb) == -1)
-		fatal("%s", path);
-	if (!S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
-	    (sb.st_mode & (S_IWGRP | S_IWOTH)))
-		fatalx("%s must be a root-owned file writable only by root",
-		    path);
 }
 
 /* Re-exec fsmount for a fresh address space, its channel on fd 3. */
@@ -446,7 +416,7 @@ main(int argc, char *argv[])
 	/* Everything that can fail on a bad set-up fails before detaching. */
 	env->listen_fd = control_listen(sockpath);
 	runas_lookup(&ra);
-	fsmount_path(buildtree, path, sizeof(path));
+	fsproto_libexec_path("fsmount", buildtree, path, sizeof(path));
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);
 	log_procinit("fsmonitor");

@@ -554,7 +554,8 @@ main(int argc, char *argv[])
 	(void)setpgid(0, 0);
 	if (chdir("/") == -1)
 		fatal("chdir /");
-	worker_path_init(buildtree);
+	fsproto_libexec_path("fsworker", buildtree, env->worker_path,
+	    sizeof(env->worker_path));
 	if (conf_parse(env->conffile, &env->conf) == -1)
 		fatalx("%s: configuration has errors", env->conffile);
 	sfd = fsmount_signals();

@@ -124,7 +124,6 @@ int	 mount_count(uid_t);
 void	 fsmount_sandbox(void);
 
 /* worker.c */
-void	 worker_path_init(int);
 pid_t	 worker_start(const struct cred *, struct fsm_mount *, int, int *,
 	    char *, size_t);
 void	 worker_stop_later(struct fsm_mount *);

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,36 +25,6 @@
 #include "fsmount.h"
 
 #define WORKER_STOP_GRACE	5	/* seconds before SIGKILL */
-
-/*
- * The worker binary is fixed at build time; -T (given by root at start)
- * takes it from the build tree beside our own executable instead.
- */
-void
-worker_path_init(int buildtree)
-{
-	char		 self[PATH_MAX];
-	struct stat	 sb;
-	ssize_t		 n;
-
-	if (!buildtree)
-		strlcpy(env->worker_path, PATH_LIBEXEC "/fsworker",
-		    sizeof(env->worker_path));
-	else {
-		if ((n = readlink("/proc/self/exe", self,
-		    sizeof(self) - 1)) == -1)
-			fatal("%s: /proc/self/exe", __func__);
-		self[n] = '\0';
-		snprintf(env->worker_path, sizeof(env->worker_path),
-		    "%s/../fsworker/fsworker", dirname(self));
-	}
-	if (stat(env->worker_path, &sb) == -1)
-		fatal("%s: %s", __func__, env->worker_path);
-	if (!S_ISREG(sb.st_mode) || sb.st_uid != 0 ||
-	    (sb.st_mode & (S_IWGRP | S_IWOTH)))
-		fatalx("%s: %s must be a root-owned file writable only by "
-		    "root", __func__, env->worker_path);
-}
 
 /* The owner's supplementary groups, as a comma-separated list. */
 static void

@@ -147,6 +147,9 @@ int	 fsproto_reply(struct fsproto_chan *, uint32_t, int, const char *,
 int	 fsproto_reply_recv(const struct fsproto_msg *, int *,
 	    const char **);
 
+/* libexec.c */
+void	 fsproto_libexec_path(const char *, int, char *, size_t);
+
 /* log.c */
 void	 log_init(int, int);
 void	 log_procinit(const char *);
