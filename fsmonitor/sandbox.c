@@ -55,11 +55,12 @@ static const struct sandbox_syscall parent_syscalls[] = {
 void
 parent_sandbox(void)
 {
-	struct rlimit	rl;
+	struct sandbox_list	l = { parent_syscalls, SC_COUNT(parent_syscalls) };
+	struct rlimit		rl;
 
 	rl.rlim_cur = rl.rlim_max = 0;
 	if (setrlimit(RLIMIT_NPROC, &rl) == -1)
 		fatal("%s: RLIMIT_NPROC", __func__);
 	sandbox_nonewprivs();
-	sandbox_seccomp(parent_syscalls, SC_COUNT(parent_syscalls), NULL, 0);
+	sandbox_seccomp(&l, 1, 0);
 }

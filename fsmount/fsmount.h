@@ -121,6 +121,9 @@ void	 mount_free(struct fsm_mount *);
 int	 mount_count(uid_t);
 
 /* sandbox.c */
+struct sandbox_list;
+#define FSMOUNT_FILTER_LISTS	3
+void	 fsmount_filter(struct sandbox_list *);
 void	 fsmount_sandbox(void);
 
 /* worker.c */

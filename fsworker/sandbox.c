@@ -224,9 +224,10 @@ sandbox_ids(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 int
 sandbox_enter(struct worker_conf *conf)
 {
-	const int	*caps = NULL;
-	size_t		 ncaps = 0;
-	int		 tree, rootfd;
+	const int		*caps = NULL;
+	struct sandbox_list	 l;
+	size_t			 ncaps = 0;
+	int			 tree, rootfd;
 
 	if (geteuid() != 0)
 		fatalx("%s: must start as root", __func__);
@@ -258,7 +259,8 @@ sandbox_enter(struct worker_conf *conf)
 	log_debug("%s: uid %u, %d groups, %zu capabilities", __func__,
 	    conf->multiuser ? 0 : conf->uid,
 	    conf->multiuser ? 0 : conf->ngroups, ncaps);
-	sandbox_seccomp(sandbox_worker_syscalls, sandbox_worker_nsyscalls,
-	    NULL, 0);
+	l.calls = sandbox_worker_syscalls;
+	l.n = sandbox_worker_nsyscalls;
+	sandbox_seccomp(&l, 1, 0);
 	return rootfd;
 }

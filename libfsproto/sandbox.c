@@ -22,6 +22,7 @@
 #include "sandbox.h"
 
 static void	sandbox_ambient_clear(void);
+static int	sandbox_listed(const struct sandbox_list *, size_t, size_t);
 
 /*
  * Leave exactly these capabilities in the permitted and effective sets,
@@ -65,18 +66,24 @@ sandbox_nonewprivs(void)
 }
 
 /*
- * Install an allowlist: anything else kills the process, or with the
- * build flag SECCOMP_LOG is only logged by the kernel (the audit log,
- * or dmesg), to find a system call that another libc needs.
+ * Install an allowlist made of several lists: anything else kills the
+ * process, or with the build flag SECCOMP_LOG is only logged by the
+ * kernel (the audit log, or dmesg), to find a system call that another
+ * libc needs.  A call listed more than once takes its first entry, so
+ * a process that starts others puts its own list first and theirs
+ * after.  libseccomp sets no_new_privs when it loads a filter unless
+ * told otherwise; SANDBOX_KEEPPRIVS leaves it unset, for a root process
+ * whose children must gain capabilities on execve(2).  That needs
+ * CAP_SYS_ADMIN.
  */
 void
-sandbox_seccomp(const struct sandbox_syscall *list, size_t n,
-    const struct sandbox_syscall *more, size_t nmore)
+sandbox_seccomp(const struct sandbox_list *lists, size_t nlists, int flags)
 {
-	scmp_filter_ctx	ctx;
-	uint32_t	action;
-	size_t		i;
-	int		rv;
+	const struct sandbox_syscall	*sc;
+	scmp_filter_ctx			 ctx;
+	uint32_t			 action;
+	size_t				 l, i;
+	int				 rv;
 
 #ifdef SECCOMP_LOG
 	ctx = seccomp_init(SCMP_ACT_LOG);
@@ -85,26 +92,46 @@ sandbox_seccomp(const struct sandbox_syscall *list, size_t n,
 #endif
 	if (ctx == NULL)
 		fatalx("%s: seccomp_init", __func__);
-	for (i = 0; i < n + nmore; i++) {
-		const struct sandbox_syscall *sc = i < n ? &list[i] :
-		    &more[i - n];
-
-		if (sc->nr < 0)
-			continue;	/* not on this architecture */
-		action = sc->errnum ? SCMP_ACT_ERRNO(sc->errnum) :
-		    SCMP_ACT_ALLOW;
-		if (sc->a0mask != 0)
-			rv = seccomp_rule_add(ctx, action, sc->nr, 1,
-			    SCMP_A0(SCMP_CMP_MASKED_EQ, sc->a0mask, sc->a0));
-		else
-			rv = seccomp_rule_add(ctx, action, sc->nr, 0);
-		if (rv < 0 && rv != -EEXIST)
-			fatalx("%s: rule for %d: %s", __func__, sc->nr,
-			    strerror(-rv));
+	if ((flags & SANDBOX_KEEPPRIVS) &&
+	    (rv = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) < 0)
+		fatalx("%s: SCMP_FLTATR_CTL_NNP: %s", __func__, strerror(-rv));
+	for (l = 0; l < nlists; l++) {
+		for (i = 0; i < lists[l].n; i++) {
+			sc = &lists[l].calls[i];
+			if (sc->nr < 0)
+				continue;	/* not on this architecture */
+			if (sandbox_listed(lists, l, i))
+				continue;
+			action = sc->errnum ? SCMP_ACT_ERRNO(sc->errnum) :
+			    SCMP_ACT_ALLOW;
+			if (sc->a0mask != 0)
+				rv = seccomp_rule_add(ctx, action, sc->nr, 1,
+				    SCMP_A0(SCMP_CMP_MASKED_EQ, sc->a0mask,
+				    sc->a0));
+			else
+				rv = seccomp_rule_add(ctx, action, sc->nr, 0);
+			if (rv < 0)
+				fatalx("%s: rule for %d: %s", __func__, sc->nr,
+				    strerror(-rv));
+		}
 	}
 	if ((rv = seccomp_load(ctx)) < 0)
 		fatalx("%s: seccomp_load: %s", __func__, strerror(-rv));
 	seccomp_release(ctx);
+}
+
+/* Whether the call of entry i of list l has an entry before it. */
+static int
+sandbox_listed(const struct sandbox_list *lists, size_t l, size_t i)
+{
+	int	nr = lists[l].calls[i].nr;
+	size_t	pl, pi;
+
+	for (pl = 0; pl <= l; pl++)
+		for (pi = 0; pi < (pl == l ? i : lists[pl].n); pi++)
+			if (lists[pl].calls[pi].nr == nr)
+				return (1);
+	return (0);
 }
 
 /*

@@ -25,14 +25,20 @@ struct sandbox_syscall {
 				{ SCMP_SYS(name), 0, why, mask, a0 }
 #define SC_COUNT(list)		(sizeof(list) / sizeof((list)[0]))
 
+struct sandbox_list {
+	const struct sandbox_syscall	*calls;
+	size_t				 n;
+};
+
+#define SANDBOX_KEEPPRIVS	0x01	/* leave no_new_privs unset */
+
 void	 sandbox_caps(const int *, size_t, const int *, size_t);
 void	 sandbox_caps_only(const int *, size_t);
 void	 sandbox_caps_verify(const int *, size_t);
 void	 sandbox_bounding(const int *, size_t);
 void	 sandbox_bounding_clear(void);
 void	 sandbox_nonewprivs(void);
-void	 sandbox_seccomp(const struct sandbox_syscall *, size_t,
-	    const struct sandbox_syscall *, size_t);
+void	 sandbox_seccomp(const struct sandbox_list *, size_t, int);
 
 /*
  * sandbox_worker.c: what fsworker may call while it serves, which it

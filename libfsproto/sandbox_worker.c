@@ -4,11 +4,11 @@
  * sandbox is built (fsworker/sandbox.c), and what it makes before,
  * between its execve(2) and that filter.  The lists are here rather
  * than beside the worker because fsmount, whose filter the worker
- * inherits, must allow both.  libseccomp settles two rules for one call
- * on the more restrictive, so such a parent takes every entry of both
- * lists as a plain allow: the worker's own filter, stacked on the
- * parent's, refuses socket(2) and clone3(2) and restricts clone(2) and
- * unshare(2) by itself.
+ * inherits, must allow both: it builds its filter from its own list,
+ * then the set-up list, then the serving list, and the first entry for
+ * a call is the one taken (sandbox_seccomp()).  The worker's own filter,
+ * stacked on the inherited one, then refuses socket(2) and clone3(2)
+ * and restricts clone(2) and unshare(2) by itself.
  *
  * Found by reading the worker and with strace -f over the fsworker and
  * conform suites, in owner and multiuser mode, on x86_64 with glibc

@@ -44,6 +44,10 @@ privsep_body()
 	    00000000882001ff
 	atf_check_equal "$(fsm_status_field "$fsmount_pid" CapInh)" \
 	    0000000000000000
+	# Its own allowlist, without no_new_privs: root workers it executes
+	# gain their capabilities.
+	atf_check_equal "$(fsm_status_field "$fsmount_pid" Seccomp)" 2
+	atf_check_equal "$(fsm_status_field "$fsmount_pid" NoNewPrivs)" 0
 
 	mkdir -p "$w/src" "$w/mnt"
 	chown "$TESTUSER:$TESTUSER" "$w/src" "$w/mnt"
@@ -59,6 +63,8 @@ privsep_body()
 	atf_check_equal "$(fsm_status_field "$wpid" CapPrm)" \
 	    0000000000000000
 	atf_check_equal "$(fsm_status_field "$wpid" NoNewPrivs)" 1
+	# fsmount's filter and its own.
+	atf_check_equal "$(fsm_status_field "$wpid" Seccomp_filters)" 2
 	atf_check fsctl_as "$TESTUSER" unmount "$w/mnt"
 }
 privsep_cleanup()

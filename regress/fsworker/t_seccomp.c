@@ -3,12 +3,15 @@
  * in a child as fsworker loads it: a call outside it kills the process
  * (in a SECCOMP_LOG build it is logged and let through), no socket can
  * be made, threads can but processes cannot, and every call is listed
- * once, with a reason.  That a running worker has the filter is
- * t_ops's to show (Seccomp: 2 in its status).
+ * once, with a reason.  Then fsmount's (fsmount/sandbox.c), which its
+ * workers inherit.  That a running worker and fsmount have their
+ * filters is for t_ops and fsmonitor's t_daemon to show (Seccomp: 2 in
+ * their status).
  */
 
 #include <sys/types.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -29,6 +32,7 @@
 
 #include "fsproto.h"
 #include "sandbox.h"
+#include "fsmount.h"
 
 /* What the worker must never be able to do once it serves. */
 static const char *const never[] = {
@@ -41,17 +45,28 @@ static const char *const never[] = {
 	"userfaultfd", "io_uring_setup", "personality", "fork", "vfork",
 };
 
+/* Which filter the child loads: the worker's, or fsmount's. */
+static int	 as_fsmount;
+
 static int
 filtered(void (*fn)(void))
 {
-	pid_t	 pid;
-	int	 status;
+	struct sandbox_list	 l[FSMOUNT_FILTER_LISTS] = {
+				    { sandbox_worker_syscalls,
+				    sandbox_worker_nsyscalls } };
+	pid_t			 pid;
+	int			 status;
 
 	ATF_REQUIRE((pid = fork()) != -1);
 	if (pid == 0) {
-		sandbox_nonewprivs();
-		sandbox_seccomp(sandbox_worker_syscalls,
-		    sandbox_worker_nsyscalls, NULL, 0);
+		if (as_fsmount) {
+			fsmount_filter(l);
+			sandbox_seccomp(l, FSMOUNT_FILTER_LISTS,
+			    SANDBOX_KEEPPRIVS);
+		} else {
+			sandbox_nonewprivs();
+			sandbox_seccomp(l, 1, 0);
+		}
 		fn();
 		_exit(0);
 	}
@@ -222,12 +237,15 @@ ATF_TC_BODY(lists, tc)
 {
 	const struct sandbox_syscall	*sv = sandbox_worker_syscalls;
 	const struct sandbox_syscall	*su = sandbox_worker_setup_syscalls;
+	struct sandbox_list		 fl[FSMOUNT_FILTER_LISTS];
 	size_t				 i, j;
 	char				*name;
 	int				 nr;
 
 	check_list(sv, sandbox_worker_nsyscalls, "serving");
 	check_list(su, sandbox_worker_nsetup_syscalls, "setup");
+	fsmount_filter(fl);
+	check_list(fl[0].calls, fl[0].n, "fsmount");
 	/* In both lists only where serving restricts what setup allows. */
 	for (i = 0; i < sandbox_worker_nsyscalls; i++)
 		for (j = 0; j < sandbox_worker_nsetup_syscalls; j++) {
@@ -248,11 +266,58 @@ ATF_TC_BODY(lists, tc)
 	}
 }
 
+/*
+ * Without no_new_privs, a root program fsmount executes gains its
+ * capabilities: that the workers have theirs is t_daemon's to show.
+ */
+static void
+nnp_unset(void)
+{
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+		_exit(1);
+}
+
+static void
+make_inet_socket(void)
+{
+	(void)socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static void
+make_unix_socket(void)
+{
+	int	fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		_exit(1);
+	close(fd);
+}
+
+ATF_TC(fsmount);
+ATF_TC_HEAD(fsmount, tc)
+{
+	atf_tc_set_md_var(tc, "descr", "fsmount's filter: local sockets, "
+	    "no network, no fork, no ptrace; no_new_privs unset");
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(fsmount, tc)
+{
+	as_fsmount = 1;
+	check_allowed(make_unix_socket, "socket(AF_UNIX)");
+	check_allowed(nnp_unset, "no_new_privs left unset");
+	check_allowed(start_thread, "a thread");
+	check_refused(make_inet_socket, "socket(AF_INET)");
+	check_refused(call_ptrace, "ptrace");
+	check_refused(call_fork, "fork");
+	check_refused(call_unshare_net, "unshare(CLONE_NEWNET)");
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, kills);
 	ATF_TP_ADD_TC(tp, no_sockets);
 	ATF_TP_ADD_TC(tp, threads);
 	ATF_TP_ADD_TC(tp, lists);
+	ATF_TP_ADD_TC(tp, fsmount);
 	return atf_no_error();
 }
