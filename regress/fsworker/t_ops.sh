@@ -557,6 +557,22 @@ killpriv_owner_body()
 	w_stop
 }
 
+w_case list_nosearch "a directory readable but not searchable is listed"
+list_nosearch_body()
+{
+	mkdir -p src/d
+	touch src/d/a src/d/b
+	chown 65534:65534 src/d
+	chmod 704 src/d
+	# The worker, root without a capability, may read d but not search
+	# it, as anyone else: ls(1) there lists the names.
+	w_start
+	atf_check -o inline:"a\nb\n" ls "$SRC/d"
+	atf_check -o inline:"a\nb\n" ls "$MNT/d"
+	atf_check -s not-exit:0 -e match:"denied" stat "$MNT/d/a"
+	w_stop
+}
+
 w_case readonly "the ro option"
 readonly_body()
 {
@@ -769,6 +785,7 @@ atf_init_test_cases()
 	atf_add_test_case special
 	atf_add_test_case killpriv
 	atf_add_test_case killpriv_owner
+	atf_add_test_case list_nosearch
 	atf_add_test_case readonly
 	atf_add_test_case options
 	atf_add_test_case root_owner
