@@ -219,6 +219,7 @@ int	 op_lseek(struct req *);
 int	 op_copy_file_range(struct req *);
 int	 op_copy_file_range_64(struct req *);
 int	 kill_suidgid(const struct req *, int);
+int	 kill_suidgid_error(int);
 mode_t	 mode_kill_suidgid(const struct req *, const struct stat *);
 
 /* ops_xattr.c */

@@ -358,15 +358,17 @@ proc_reopen(int fd, int flags)
  * An open descriptor for a node.  Only regular files and directories
  * are ever opened: a device node, FIFO or socket in the tree is never
  * opened by the worker (the kernel does not send OPEN for them; if it
- * did, the answer is what a nodev mount would give).  Returns -1 with
- * errno set on failure.
+ * did, the answer is what a nodev mount would give).  A directory too
+ * is reopened through its magic link: "." from it would need search
+ * permission, which listing it does not.  Returns -1 with errno set on
+ * failure.
  */
 int
 inode_reopen(const struct inode *ip, int flags)
 {
 	switch (ip->type) {
 	case S_IFDIR:
-		return openat(ip->fd, ".", flags | O_DIRECTORY | O_CLOEXEC);
+		return proc_reopen(ip->fd, flags | O_DIRECTORY);
 	case S_IFREG:
 		return proc_reopen(ip->fd, flags & ~(O_CREAT | O_EXCL));
 	case S_IFLNK:

@@ -86,6 +86,22 @@ mode_kill_suidgid(const struct req *req, const struct stat *st)
 	return mode & ~S_ISUID;
 }
 
+/*
+ * What failing to clear set-ID bits means.  In owner mode the worker
+ * may change the mode of the owner's files only, and must not fail a
+ * write or truncate the owner may make to someone else's: holding no
+ * CAP_FSETID, it has the backing file system clear the bits itself when
+ * it writes or truncates (file_remove_privs()), by the rule for the
+ * owner.
+ */
+int
+kill_suidgid_error(int error)
+{
+	if (error == EPERM && !wconf->multiuser)
+		return 0;
+	return error;
+}
+
 int
 kill_suidgid(const struct req *req, int fd)
 {
@@ -98,7 +114,7 @@ kill_suidgid(const struct req *req, int fd)
 		return 0;
 	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
-	return fchmod(fd, mode) == -1 ? errno : 0;
+	return fchmod(fd, mode) == -1 ? kill_suidgid_error(errno) : 0;
 }
 
 /*

@@ -191,7 +191,7 @@ setattr_kill_suidgid(const struct req *req, const struct inode *ip)
 		return error;
 	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
-	return inode_chmod(ip, mode);
+	return kill_suidgid_error(inode_chmod(ip, mode));
 }
 
 /*
@@ -206,7 +206,8 @@ setattr_kill_suidgid(const struct req *req, const struct inode *ip)
  * truncate that must clear them (file_remove_privs()), for the owner
  * and for anyone else who may write, and then it must not fail: for
  * someone else the worker does it with its own credentials, and the
- * write's KILL_SUIDGID flag finishes the caller's part.
+ * write's KILL_SUIDGID flag finishes the caller's part.  In owner mode
+ * those credentials may not suffice, and the write clears the bits.
  */
 static int
 setattr_owner(const struct req *req, const struct inode *ip,
@@ -235,6 +236,8 @@ setattr_owner(const struct req *req, const struct inode *ip,
 		error = errno;
 	if (as_caller)
 		cred_leave(&cs);
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+		error = kill_suidgid_error(error);
 	return error;
 }
 

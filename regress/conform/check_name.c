@@ -429,7 +429,12 @@ c_symlink_loop_self(void)
 	    .flags = AT_SYMLINK_NOFOLLOW }));
 }
 
-/* A chain of n symlinks ending in a file: 40 are followed, 41 are not. */
+/*
+ * A chain of n symlinks ending in a file: 41 are never followed, 20 are.
+ * Not 40: when a lookup falls back from RCU mode and starts again, Linux
+ * (6.18) goes on counting the links the first try followed, so that a
+ * chain of 21 to 40 fails with ELOOP now and then, on any file system.
+ */
 static void
 symlink_chain(int n)
 {
@@ -447,9 +452,9 @@ symlink_chain(int n)
 }
 
 static void
-c_symlink_chain_40(void)
+c_symlink_chain_20(void)
 {
-	symlink_chain(40);
+	symlink_chain(20);
 }
 
 static void
@@ -664,7 +669,7 @@ const struct check name_checks[] = {
 	C(open_tmpfile),
 	C(symlink_loop_pair),
 	C(symlink_loop_self),
-	C(symlink_chain_40),
+	C(symlink_chain_20),
 	C(symlink_chain_41),
 	C(symlink_readlink),
 	C(symlink_by_user),

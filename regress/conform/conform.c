@@ -3,7 +3,7 @@
  * of stable facts each, so that a run on a backing tree and a run through
  * a mount of it can be compared with diff(1).
  *
- *	conform [-u user] [-U user] DIR [check ...]
+ *	conform [-u user] [-U user] [-F FIXDIR] DIR [check ...]
  *	conform -l
  *
  * DIR is created.  Every check makes its own fixture as root in DIR/name,
@@ -13,6 +13,13 @@
  * link counts, sizes, contents, and timestamps only as relations to what
  * they were before (unchanged, set to the value given, now), never an
  * absolute time or an inode number.
+ *
+ * With -F, FIXDIR is created instead of DIR, which must then be FIXDIR
+ * reached another way: DIR in a mount, FIXDIR its backing directory.
+ * The fixtures are made in FIXDIR/name, behind the mount's back, so that
+ * they can be what the mount would not let root make; everything else
+ * goes through DIR/name, which the mount first sees once the fixture is
+ * complete.
  */
 
 #include <sys/types.h>
@@ -57,6 +64,9 @@ static const struct {
 };
 
 static int		 topfd;
+static const char	*cur_name;
+static int		 fxtopfd = -1;	/* -F: the backing DIR */
+static const char	*pending;	/* -F: the check not yet entered */
 
 static void
 lookup_user(struct who *w, const char *name)
@@ -85,29 +95,88 @@ wanted(const char *name, int argc, char *argv[])
 	return 0;
 }
 
+/*
+ * With -F, the fixture is complete once the check does anything else:
+ * move from FIXDIR/name to DIR/name, which the mount has never looked up,
+ * so that nothing it caches predates the fixture.
+ */
+void
+fx_done(void)
+{
+	const char	*name = pending;
+
+	if (name == NULL)
+		return;
+	pending = NULL;
+	if (fchdir(topfd) == -1 || chdir(name) == -1)
+		fx_fail("chdir", name);
+}
+
+/* A fixture must be made before the check looks through the mount. */
+void
+fx_check_early(const char *what)
+{
+	if (fxtopfd != -1 && pending == NULL)
+		errx(1, "%s: a fixture (%s) after the check began",
+		    cur_name, what);
+}
+
 static void
 run_check(const struct check *c)
 {
+	int	 fromfd = fxtopfd != -1 ? fxtopfd : topfd;
+
+	cur_name = c->name;
 	cur_umask = 022;
 	cur_extra = NOGID;
 	memset(&before, 0, sizeof(before));
 	if (setjmp(fxjmp) == 0) {
 		begin(c->name);
-		if (mkdir(c->name, 0755) == -1)
+		if (mkdirat(fromfd, c->name, 0755) == -1)
 			fx_fail("mkdir", c->name);
-		if (chdir(c->name) == -1)
+		if (fchdir(fromfd) == -1 || chdir(c->name) == -1)
 			fx_fail("chdir", c->name);
+		if (fxtopfd != -1)
+			pending = c->name;
 		c->fn();
 		end();
 	}
+	pending = NULL;
 	if (fchdir(topfd) == -1)
 		err(1, "fchdir");
+}
+
+/* Make DIR, or with -F make FIXDIR and find it again as DIR. */
+static void
+top_dirs(const char *dir, const char *fixdir)
+{
+	struct stat	 st, fst;
+	const char	*made = fixdir != NULL ? fixdir : dir;
+	int		 fd;
+
+	if (mkdir(made, 0755) == -1)
+		err(1, "mkdir %s", made);
+	if (chmod(made, 0755) == -1 ||
+	    (fd = open(made, O_RDONLY | O_DIRECTORY)) == -1)
+		err(1, "%s", made);
+	if (fixdir == NULL) {
+		topfd = fd;
+		return;
+	}
+	fxtopfd = fd;
+	if ((topfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
+		err(1, "%s", dir);
+	if (fstat(topfd, &st) == -1 || fstat(fxtopfd, &fst) == -1)
+		err(1, "fstat");
+	if (st.st_ino != fst.st_ino)
+		errx(1, "%s is not %s seen another way", dir, fixdir);
 }
 
 __attribute__((__noreturn__)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: conform [-u user] [-U user] dir [check ...]\n"
+	fprintf(stderr, "usage: conform [-u user] [-U user] [-F fixdir] dir "
+	    "[check ...]\n"
 	    "       conform -l\n");
 	exit(2);
 }
@@ -116,11 +185,15 @@ int
 main(int argc, char *argv[])
 {
 	const char	*uname = "fsmtest", *oname = "fsmtest2";
+	const char	*fixdir = NULL;
 	size_t		 k, i;
 	int		 ch, list = 0;
 
-	while ((ch = getopt(argc, argv, "lu:U:")) != -1) {
+	while ((ch = getopt(argc, argv, "F:lu:U:")) != -1) {
 		switch (ch) {
+		case 'F':
+			fixdir = optarg;
+			break;
 		case 'l':
 			list = 1;
 			break;
@@ -151,11 +224,8 @@ main(int argc, char *argv[])
 	if (usr.uid == oth.uid || usr.gid == oth.gid)
 		errx(1, "%s and %s must differ in uid and gid", uname, oname);
 	umask(0);
-	if (mkdir(argv[0], 0755) == -1)
-		err(1, "mkdir %s", argv[0]);
-	if (chmod(argv[0], 0755) == -1 ||
-	    (topfd = open(argv[0], O_RDONLY | O_DIRECTORY)) == -1 ||
-	    fchdir(topfd) == -1)
+	top_dirs(argv[0], fixdir);
+	if (fchdir(topfd) == -1)
 		err(1, "%s", argv[0]);
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
 		for (i = 0; i < *kinds[k].n; i++)

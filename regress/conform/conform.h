@@ -97,6 +97,10 @@ extern const size_t		 name_nchecks;
 extern const struct check	 attr_checks[];
 extern const size_t		 attr_nchecks;
 
+/* conform.c */
+void	 fx_done(void);
+void	 fx_check_early(const char *);
+
 /* report.c */
 const char	*ename(int);
 void	 begin(const char *);

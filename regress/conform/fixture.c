@@ -1,6 +1,7 @@
 /*
- * Fixtures, made by root.  A failure ends the check with a line that says
- * so; the next check goes on.
+ * Fixtures, made by root, in the check's directory or with -F in its
+ * twin in FIXDIR.  A failure ends the check with a line that says so;
+ * the next check goes on.
  */
 
 #include <sys/types.h>
@@ -33,6 +34,7 @@ fx_fail(const char *what, const char *path)
 void
 fx_own(const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
+	fx_check_early("chown");
 	if (fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
 		fx_fail("chown", path);
 	if (mode != (mode_t)-1 && chmod(path, mode) == -1)
@@ -42,6 +44,7 @@ fx_own(const char *path, uid_t uid, gid_t gid, mode_t mode)
 void
 fx_dir(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
+	fx_check_early("mkdir");
 	if (mkdir(path, 0700) == -1)
 		fx_fail("mkdir", path);
 	fx_own(path, uid, gid, mode);
@@ -54,6 +57,7 @@ fx_file(const char *path, mode_t mode, uid_t uid, gid_t gid,
 	size_t	 len = data != NULL ? strlen(data) : 0;
 	int	 fd;
 
+	fx_check_early("open");
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1)
 		fx_fail("open", path);
 	if (len > 0 && write(fd, data, len) != (ssize_t)len)
@@ -65,6 +69,7 @@ fx_file(const char *path, mode_t mode, uid_t uid, gid_t gid,
 void
 fx_symlink(const char *target, const char *path)
 {
+	fx_check_early("symlink");
 	if (symlink(target, path) == -1)
 		fx_fail("symlink", path);
 }
@@ -72,6 +77,7 @@ fx_symlink(const char *target, const char *path)
 void
 fx_node(const char *path, mode_t mode, dev_t dev)
 {
+	fx_check_early("mknod");
 	if (mknod(path, mode, dev) == -1)
 		fx_fail("mknod", path);
 }
@@ -79,6 +85,7 @@ fx_node(const char *path, mode_t mode, dev_t dev)
 void
 fx_link(const char *path, const char *path2)
 {
+	fx_check_early("link");
 	if (link(path, path2) == -1)
 		fx_fail("link", path);
 }
@@ -89,6 +96,7 @@ fx_old(const char *path)
 {
 	struct timespec	 ts[2] = { { T0_SEC, 0 }, { T0_SEC, 0 } };
 
+	fx_check_early("utimensat");
 	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == -1)
 		fx_fail("utimensat", path);
 }
@@ -96,6 +104,7 @@ fx_old(const char *path)
 void
 fx_xattr(const char *path, const char *name, const void *val, size_t len)
 {
+	fx_check_early("setxattr");
 	if (lsetxattr(path, name, val, len, 0) == -1)
 		fx_fail("setxattr", path);
 }
@@ -109,6 +118,7 @@ snap(const char *path)
 {
 	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
 
+	fx_done();
 	if (fstatat(AT_FDCWD, path, &before, AT_SYMLINK_NOFOLLOW) == -1)
 		fx_fail("stat", path);
 	nanosleep(&ts, NULL);

@@ -139,6 +139,7 @@ attr(const char *label, const char *path, int what)
 {
 	struct stat	 st;
 
+	fx_done();
 	if (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		p_label(label, "stat");
 		printf("%s", ename(errno));
@@ -189,6 +190,7 @@ p_exists(const char *label, const char *path)
 {
 	struct stat	 st;
 
+	fx_done();
 	out("%s=%s", label, fstatat(AT_FDCWD, path, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0 ? "yes" : ename(errno));
 }
@@ -201,6 +203,7 @@ p_data(const char *label, const char *path)
 	ssize_t		 n, i;
 	int		 fd;
 
+	fx_done();
 	out("%s=", label);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) == -1) {
 		printf("%s", ename(errno));
@@ -225,6 +228,7 @@ p_readlink(const char *label, const char *path)
 	char	 buf[PATH_MAX];
 	ssize_t	 n;
 
+	fx_done();
 	if ((n = readlink(path, buf, sizeof(buf) - 1)) == -1) {
 		out("%s=%s", label, ename(errno));
 		return;
@@ -239,6 +243,7 @@ p_xattr(const char *label, const char *path, const char *name)
 	char	 buf[256];
 	ssize_t	 n;
 
+	fx_done();
 	if ((n = lgetxattr(path, name, buf, sizeof(buf) - 1)) == -1) {
 		out("%s=%s", label, ename(errno));
 		return;
@@ -253,6 +258,7 @@ p_xattrs(const char *label, const char *path)
 	char	 buf[1024], *p;
 	ssize_t	 n;
 
+	fx_done();
 	if ((n = llistxattr(path, buf, sizeof(buf))) == -1) {
 		out("%s=%s", label, ename(errno));
 		return;
@@ -278,6 +284,7 @@ p_names(const char *label, const char *path)
 	DIR		*d;
 	size_t		 i, n = 0;
 
+	fx_done();
 	out("%s=", label);
 	if ((d = opendir(path)) == NULL) {
 		printf("%s", ename(errno));

@@ -43,6 +43,7 @@ run(const struct who *w, opfn *fn, const struct op *op)
 	pid_t		 pid;
 	int		 p[2], status;
 
+	fx_done();
 	memset(&r, 0, sizeof(r));
 	if (pipe(p) == -1)
 		err(1, "pipe");

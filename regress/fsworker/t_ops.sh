@@ -530,6 +530,49 @@ killpriv_body()
 	w_stop
 }
 
+w_case killpriv_owner "owner mode: a write clears set-ID bits the owner cannot"
+killpriv_owner_body()
+{
+	command -v setpriv >/dev/null || atf_skip "setpriv is missing"
+	mkdir src
+	echo x >src/f
+	echo x >src/g
+	chown 65534:65534 src/f src/g
+	chmod 6777 src/f src/g
+	# The worker, root without a capability, may not chmod these; the
+	# backing file system clears the bits when it writes instead.
+	w_start -o allow_other,default_permissions
+	chmod 755 .
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	atf_check $nobody sh -c "echo y >>'$MNT/f'"
+	atf_check -o inline:"777\n" stat -c %a "$SRC/f"
+	atf_check -o inline:"x\ny\n" cat "$SRC/f"
+	atf_check $nobody truncate -s 0 "$MNT/g"
+	atf_check -o inline:"777 0\n" stat -c "%a %s" "$SRC/g"
+	# Root's CAP_FSETID does not reach the worker: root's write clears
+	# them too.
+	chmod 6777 src/f
+	echo z >>"$MNT/f"
+	atf_check -o inline:"777\n" stat -c %a "$SRC/f"
+	w_stop
+}
+
+w_case list_nosearch "a directory readable but not searchable is listed"
+list_nosearch_body()
+{
+	mkdir -p src/d
+	touch src/d/a src/d/b
+	chown 65534:65534 src/d
+	chmod 704 src/d
+	# The worker, root without a capability, may read d but not search
+	# it, as anyone else: ls(1) there lists the names.
+	w_start
+	atf_check -o inline:"a\nb\n" ls "$SRC/d"
+	atf_check -o inline:"a\nb\n" ls "$MNT/d"
+	atf_check -s not-exit:0 -e match:"denied" stat "$MNT/d/a"
+	w_stop
+}
+
 w_case readonly "the ro option"
 readonly_body()
 {
@@ -741,6 +784,8 @@ atf_init_test_cases()
 	atf_add_test_case tools
 	atf_add_test_case special
 	atf_add_test_case killpriv
+	atf_add_test_case killpriv_owner
+	atf_add_test_case list_nosearch
 	atf_add_test_case readonly
 	atf_add_test_case options
 	atf_add_test_case root_owner
