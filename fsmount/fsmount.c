@@ -160,6 +160,7 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 	struct fsm_mount	*m;
 	char			 src[PATH_MAX], mnt[PATH_MAX];
 	char			 canon[MO_STRING_MAX];
+	struct stat		 sb;
 	int			 rv, fusefd;
 
 	if ((rv = mntopt_check(opts, cr->uid, env->conf.user_allow_other,
@@ -179,6 +180,9 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		fatal("%s", __func__);
+	if (fstat(srcfd, &sb) == -1)
+		fatal("%s: source", __func__);
+	m->src_dev = sb.st_dev;
 	m->fuse_fd = fusefd;
 	m->parent_fd = -1;
 	m->uid = cr->uid;
@@ -461,22 +465,71 @@ fsmount_signal(int sfd)
 	}
 }
 
+/*
+ * The parent's channel, the signals and the workers' channels: pfd has
+ * room for two and every mount, which the returned table names.
+ */
+static nfds_t
+fsmount_pollfds(int sfd, struct pollfd *pfd, struct fsm_mount **pm)
+{
+	struct fsm_mount	*m;
+	nfds_t			 n = 2;
+
+	pfd[0].fd = env->chan.fd;
+	pfd[0].events = POLLIN;
+	if (fsproto_pending(&env->chan))
+		pfd[0].events |= POLLOUT;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	TAILQ_FOREACH(m, &env->mounts, entry) {
+		if (!m->wchan_open)
+			continue;
+		pfd[n].fd = m->wchan.fd;
+		pfd[n].events = POLLIN;
+		if (fsproto_pending(&m->wchan))
+			pfd[n].events |= POLLOUT;
+		pm[n++] = m;
+	}
+	return (n);
+}
+
 static void
 fsmount_loop(int sfd)
 {
-	struct pollfd	pfd[2];
+	struct pollfd		*pfd = NULL;
+	struct fsm_mount	**pm = NULL;
+	struct fsm_mount	*m;
+	size_t			 room = 0, need;
+	nfds_t			 n, i;
+	uint32_t		 id;
 
 	for (;;) {
-		pfd[0].fd = env->chan.fd;
-		pfd[0].events = POLLIN;
-		if (fsproto_pending(&env->chan))
-			pfd[0].events |= POLLOUT;
-		pfd[1].fd = sfd;
-		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, worker_poll_timeout()) == -1) {
+		need = 2;
+		TAILQ_FOREACH(m, &env->mounts, entry)
+			need++;
+		if (need > room) {
+			room = need * 2;
+			if ((pfd = reallocarray(pfd, room,
+			    sizeof(*pfd))) == NULL ||
+			    (pm = reallocarray(pm, room, sizeof(*pm))) == NULL)
+				fatal("%s", __func__);
+		}
+		n = fsmount_pollfds(sfd, pfd, pm);
+		if (poll(pfd, n, worker_poll_timeout()) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
+		}
+		/*
+		 * Workers' requests first, by mount id: a signal or the
+		 * parent may free a mount.
+		 */
+		for (i = 2; i < n; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			id = pm[i]->id;
+			if ((m = mount_find_id(id)) != NULL && m->wchan_open)
+				backing_event(m, pfd[i].revents);
 		}
 		if (pfd[1].revents & POLLIN)
 			fsmount_signal(sfd);

@@ -50,6 +50,10 @@ struct fsm_mount {
 	char			*source;
 	char			*mountpoint;
 	char			*options;
+	dev_t			 src_dev;	/* the source's filesystem */
+	struct fsproto_chan	 wchan;		/* the worker's, for backing */
+	int			 wchan_open;
+	unsigned int		 nbacking;	/* files registered now */
 };
 
 TAILQ_HEAD(fsm_mounts, fsm_mount);
@@ -119,6 +123,11 @@ struct fsm_mount *mount_find_id(uint32_t);
 struct fsm_mount *mount_find_pid(pid_t);
 void	 mount_free(struct fsm_mount *);
 int	 mount_count(uid_t);
+
+/* backing.c */
+void	 backing_chan_init(struct fsm_mount *, int);
+void	 backing_chan_close(struct fsm_mount *);
+void	 backing_event(struct fsm_mount *, short);
 
 /* sandbox.c */
 struct sandbox_list;

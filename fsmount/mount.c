@@ -246,6 +246,7 @@ mount_count(uid_t uid)
 void
 mount_free(struct fsm_mount *m)
 {
+	backing_chan_close(m);
 	if (m->fuse_fd != -1)
 		close(m->fuse_fd);
 	if (m->parent_fd != -1)

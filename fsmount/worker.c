@@ -61,22 +61,24 @@ worker_fd_to(int from, int to)
 
 static void
 worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
-    int chanfd)
+    int chanfd, int mntfd)
 {
 	char		 uid[16], gid[16], groups[4096];
 	char		*argv[16];
 	char		*envp[] = { NULL };
 	sigset_t	 mask;
-	int		 i = 0, fuse, src, chan, null;
+	int		 i = 0, fuse, src, chan, mnt, null;
 
-	/* Out of the way of 3, 4 and 5 first. */
+	/* Out of the way of 3 to 6 first. */
 	if ((fuse = fcntl(m->fuse_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (src = fcntl(srcfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (chan = fcntl(chanfd, F_DUPFD_CLOEXEC, 10)) == -1)
+	    (chan = fcntl(chanfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (mnt = fcntl(mntfd, F_DUPFD_CLOEXEC, 10)) == -1)
 		_exit(127);
 	worker_fd_to(fuse, FSWORKER_FUSE_FD);
 	worker_fd_to(src, FSWORKER_SRC_FD);
 	worker_fd_to(chan, FSWORKER_CHAN_FD);
+	worker_fd_to(mnt, FSWORKER_MNT_FD);
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(null, STDIN_FILENO);
 		if (!env->debug) {
@@ -84,7 +86,7 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 			(void)dup2(null, STDERR_FILENO);
 		}
 	}
-	(void)close_range(FSWORKER_CHAN_FD + 1, ~0U, 0);
+	(void)close_range(FSWORKER_MNT_FD + 1, ~0U, 0);
 	sigemptyset(&mask);
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 
@@ -130,18 +132,25 @@ worker_clone(void)
 }
 
 /*
- * Start the worker on the mount's FUSE descriptor.  Returns its pid and
+ * Start the worker on the mount's FUSE descriptor, with a channel to
+ * the parent and one to us, for backing files.  Returns its pid and
  * our end of its channel for the parent.
  */
 pid_t
 worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
     int *parent_end, char *err, size_t errlen)
 {
-	int	sv[2];
+	int	sv[2], mv[2];
 	pid_t	pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return (-1);
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, mv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
 		return (-1);
 	}
 	switch (pid = worker_clone()) {
@@ -149,12 +158,16 @@ worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
 		snprintf(err, errlen, "clone3: %s", strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
+		close(mv[0]);
+		close(mv[1]);
 		return (-1);
 	case 0:
-		worker_exec(cr, m, srcfd, sv[1]);
+		worker_exec(cr, m, srcfd, sv[1], mv[1]);
 		/* NOTREACHED */
 	}
 	close(sv[1]);
+	close(mv[1]);
+	backing_chan_init(m, mv[0]);
 	*parent_end = sv[0];
 	return (pid);
 }
@@ -176,6 +189,7 @@ worker_exited(struct fsm_mount *m, int status)
 	else if (m->state == FSM_MOUNTED || WEXITSTATUS(status) != 0)
 		log_warnx("worker %d of %s exited %d", m->worker,
 		    m->mountpoint, WEXITSTATUS(status));
+	backing_chan_close(m);
 	if (m->fuse_fd != -1) {
 		/* With our copy gone too, the connection is aborted. */
 		close(m->fuse_fd);

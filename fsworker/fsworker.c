@@ -467,7 +467,7 @@ int
 main(int argc, char *argv[])
 {
 	/* Nothing inherited beyond the descriptors of the contract. */
-	if (close_range(FSWORKER_CHAN_FD + 1, ~0U, 0) == -1)
+	if (close_range(FSWORKER_MNT_FD + 1, ~0U, 0) == -1)
 		err(1, "close_range");
 	stdio_open();
 	log_init(1, LOG_DAEMON);
@@ -475,10 +475,8 @@ main(int argc, char *argv[])
 	log_init(conf.debug, LOG_DAEMON);
 	log_procinit("fsworker");
 	log_setverbose(conf.verbose);
-	if (conf.passthrough == PASSTHROUGH_ON)
-		log_warnx("%s: kernel passthrough is not implemented yet",
-		    conf.mountpoint);
 	check_descriptors();
+	passthrough_init(&conf);
 	setup_signals();
 	umask(0);		/* the requests carry the caller's umask */
 	raise_nofile();

@@ -114,6 +114,10 @@ struct inode {
 	uint64_t		 nlookup;	/* the kernel's references */
 	unsigned int		 refs;		/* ours: in use */
 	struct inode		*hnext;
+	/* Opens by kind, and the backing file: passthrough.c. */
+	unsigned int		 pt_opens;
+	unsigned int		 cached_opens;
+	int32_t			 backing_id;
 };
 
 struct dirstream;
@@ -126,6 +130,8 @@ struct handle {
 	unsigned int		 refs;
 	int			 open;		/* not yet released */
 	struct dirstream	*dir;		/* directories only */
+	int			 counted;	/* by passthrough_open() */
+	int32_t			 backing_id;	/* what it gave */
 };
 
 /* fsworker.c */
@@ -176,6 +182,12 @@ struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);
 int		 handle_release(uint64_t, uint64_t);
+
+/* passthrough.c */
+void	 passthrough_init(struct worker_conf *);
+int	 passthrough_possible(void);
+int32_t	 passthrough_open(struct inode *, int);
+void	 passthrough_close(struct inode *, int32_t);
 
 /* ops_node.c */
 int	 op_lookup(struct req *);

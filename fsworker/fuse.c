@@ -254,6 +254,8 @@ fuse_init_wanted(void)
 		want |= FUSE_WRITEBACK_CACHE;
 	if (wconf->multiuser)
 		want |= FUSE_CREATE_SUPP_GROUP;
+	if (passthrough_possible())
+		want |= FUSE_PASSTHROUGH;
 	return want;
 }
 
@@ -286,6 +288,9 @@ fuse_init_out(struct fuse_init_out *out, const struct fuse_init_in *in,
 		fsess.max_read = out->max_write;
 	}
 	fsess.max_write = out->max_write;
+	/* Backing files are on a filesystem that stacks on none. */
+	if (want & FUSE_PASSTHROUGH)
+		FUSE_INIT_OUT_MAX_STACK_DEPTH(out) = 1;
 }
 
 static int
@@ -320,6 +325,10 @@ fuse_init(struct req *req)
 	    FSWORKER_FUSE_MINOR;
 	fsess.flags = fuse_init_wanted() & offered;
 	fuse_init_out(&out, in, fsess.flags);
+	if (wconf->passthrough == PASSTHROUGH_ON &&
+	    !(fsess.flags & FUSE_PASSTHROUGH))
+		log_warnx("%s: %s: the kernel offers no passthrough", __func__,
+		    wconf->mountpoint);
 	log_info("%s: %s: protocol 7.%u, kernel 7.%u, flags %#llx of %#llx",
 	    __func__, wconf->mountpoint, fsess.minor, in->minor,
 	    (unsigned long long)fsess.flags, (unsigned long long)offered);

@@ -134,6 +134,8 @@ struct fuse_statx_out {
  * is unchanged, so the old header's field is the one to fill.
  */
 #define FUSE_OPEN_OUT_BACKING_ID(o)	((o)->padding)
+/* And the first word after flags2 in fuse_init_out, max_stack_depth. */
+#define FUSE_INIT_OUT_MAX_STACK_DEPTH(o) ((o)->unused[0])
 
 struct fuse_backing_map {
 	int32_t		fd;
@@ -147,6 +149,7 @@ struct fuse_backing_map {
 	_IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
 #else
 #define FUSE_OPEN_OUT_BACKING_ID(o)	((o)->backing_id)
+#define FUSE_INIT_OUT_MAX_STACK_DEPTH(o) ((o)->max_stack_depth)
 #endif /* < 40 */
 
 #if FUSE_KERNEL_MINOR_VERSION < 44

@@ -138,6 +138,8 @@ handle_free(struct handle *hp)
 	close(hp->fd);
 	if (hp->dir != NULL)
 		dirstream_free(hp->dir);
+	if (hp->counted)
+		passthrough_close(hp->inode, hp->backing_id);
 	inode_put(hp->inode);
 	atomic_fetch_sub(&wstats.handles, 1);
 	free(hp);

@@ -119,19 +119,33 @@ kill_suidgid(const struct req *req, int fd)
 
 /*
  * The open reply of OPEN, CREATE and TMPFILE: a handle for fd on ip
- * (whose reference it takes), described in o.  This is where a backing
- * id will be attached (FOPEN_PASSTHROUGH, FUSE_OPEN_OUT_BACKING_ID())
- * once the kernel's passthrough is negotiated.
+ * (whose reference it takes), described in o, with the backing file of
+ * the kernel's passthrough where there is one.
  */
 static int
 file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 {
-	int	 error = 0;
+	struct handle	*hp;
+	int32_t		 id;
+	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
-	if ((error = handle_new(fd, ip, NULL, &o->fh)) != 0)
+	id = passthrough_open(ip, fd);
+	if ((error = handle_new(fd, ip, NULL, &o->fh)) != 0) {
+		passthrough_close(ip, id);
 		return error;
-	o->open_flags = fopen_flags();
+	}
+	/* Counted from here, for handle_free(). */
+	if ((hp = handle_get(o->fh, ip->nodeid, &error)) == NULL)
+		fatalx("%s: new handle gone", __func__);
+	hp->counted = 1;
+	hp->backing_id = id;
+	handle_put(hp);
+	if (id > 0) {
+		o->open_flags = FOPEN_PASSTHROUGH;
+		FUSE_OPEN_OUT_BACKING_ID(o) = id;
+	} else
+		o->open_flags = fopen_flags();
 	return 0;
 }
 

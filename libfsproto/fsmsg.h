@@ -21,6 +21,7 @@
 #define FSWORKER_FUSE_FD	3	/* fsworker: the /dev/fuse descriptor */
 #define FSWORKER_SRC_FD		4	/* fsworker: the source directory */
 #define FSWORKER_CHAN_FD	5	/* fsworker: channel to the parent */
+#define FSWORKER_MNT_FD		6	/* fsworker: channel to fsmount */
 
 #define FSMSG_PATH_MAX		4096	/* longest path carried, with NUL */
 #define FSMSG_OPTS_MAX		1024	/* longest option string */
@@ -40,6 +41,11 @@ enum fsmsg_type {
 	MSG_WORKER_READY = 32,		/* w->p: serving; empty */
 	MSG_WORKER_STATS,		/* w->p: struct fsmsg_stats */
 	MSG_WORKER_SHUTDOWN,		/* p->w: stop serving, exit; empty */
+
+	/* fsworker <-> fsmount: backing files for kernel passthrough */
+	MSG_BACKING_OPEN = 48,		/* w->m: fd open regular file; empty */
+	MSG_BACKING_CLOSE,		/* w->m: struct fsmsg_backing */
+	MSG_BACKING_RESULT,		/* m->w: struct fsmsg_backing */
 
 	/* parent -> fsmount */
 	MSG_FSM_MOUNT_CLIENT = 64,	/* fd client socket; u32 reqid */
@@ -128,6 +134,15 @@ struct fsmsg_worker_exit {
 	uint32_t	detached;	/* fsmount detached the mount */
 	uint32_t	unmounted;	/* it exited after an unmount */
 	uint32_t	pad;
+};
+
+/*
+ * MSG_BACKING_CLOSE names id; MSG_BACKING_RESULT answers each request
+ * in turn, with the id registered (0 if none) and 0 or an errno.
+ */
+struct fsmsg_backing {
+	int32_t		id;
+	int32_t		error;
 };
 
 #endif /* FSMSG_H */

@@ -3,7 +3,10 @@
 # backing tree.  Cleanup unmounts and stops the worker whatever happened.
 #
 # t_ops_daemon runs the same cases with W_MODE=daemon: the tree is
-# mounted by a private fsmonitor through fsctl, as a user would.
+# mounted by a private fsmonitor through fsctl, as a user would, with
+# the kernel's passthrough where it has it.  t_ops_nopt, t_ops_wb and
+# t_ops_t1 run them again with W_OPTS added to every mount's options:
+# nopassthrough, writeback (which excludes passthrough) and threads=1.
 
 W_TOP=$(cd "$(atf_get_srcdir)/../.." && pwd)
 WRUN="$W_TOP/regress/fsworker/wrun"
@@ -23,6 +26,13 @@ w_start_daemon()
 		case $1 in
 		-o)	opts=$2; shift 2 ;;
 		*)	atf_fail "w_start: $1 is for wrun only" ;;
+		esac
+	done
+	# A case's own options win over the run's.
+	for o in $(echo "${W_OPTS:-}" | tr , ' '); do
+		case ",$opts," in
+		*",${o%%=*},"*|*",${o%%=*}="*) ;;
+		*)	opts=${opts:+$opts,}$o ;;
 		esac
 	done
 	[ -f fsm.pid ] || fsm_start
@@ -715,6 +725,73 @@ tmpfs_source_body()
 	w_stop
 }
 
+# w_counter FIELD: a counter of this mount in fsctl status -j.
+w_counter()
+{
+	fsctl status -j | python3 -c '
+import json, sys
+m = [e for e in json.load(sys.stdin) if e["mountpoint"] == sys.argv[1]]
+print(m[0][sys.argv[2]])' "$MNT" "$1"
+}
+
+w_case passthrough "reads, writes and mappings bypass the worker"
+passthrough_body()
+{
+	w_start
+	# Passthrough is what the mount asked for by default; the other
+	# runs of these cases turn it off.
+	case ,${W_OPTS:-}, in
+	*,nopassthrough,*|*,writeback,*) pt=0 ;;
+	*)	pt=1 ;;
+	esac
+	dd if=/dev/urandom of="$MNT/f" bs=64k count=64 conv=fsync 2>/dev/null
+	atf_check cmp "$MNT/f" "$SRC/f"
+	# Two opens at once share the backing file; a mapping writes to it.
+	exec 3<"$MNT/f"
+	python3 -c '
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+m = mmap.mmap(fd, 4096)
+m[0:6] = b"mapped"
+m.flush()
+' "$MNT/f"
+	exec 3<&-
+	atf_check -o inline:"mapped" head -c 6 "$SRC/f"
+	atf_check -o inline:"mapped" head -c 6 "$MNT/f"
+	# Counters come once a second.
+	sleep 1.5
+	if [ $pt = 1 ]; then
+		atf_check_equal "$(w_counter bytes_written)" 0
+		atf_check_equal "$(w_counter bytes_read)" 0
+	else
+		[ "$(w_counter bytes_written)" -ge 4194304 ] ||
+		    atf_fail "writes did not go through the worker"
+	fi
+	# What the worker could not write itself, it serves: a file of
+	# mode 0444 for this worker (root without capabilities), and a
+	# set-user-ID one.
+	dd if=/dev/urandom of="$SRC/ro" bs=64k count=1 2>/dev/null
+	chmod 444 "$SRC/ro"
+	atf_check cmp "$MNT/ro" "$SRC/ro"
+	cp "$SRC/ro" "$SRC/suid"
+	chmod 4755 "$SRC/suid"
+	atf_check cmp "$MNT/suid" "$SRC/suid"
+	sleep 1.5
+	[ "$(w_counter bytes_read)" -ge 131072 ] ||
+	    atf_fail "the worker did not serve the reads"
+	w_stop
+}
+
+w_case passthrough_writeback "passthrough and writeback exclude each other"
+passthrough_writeback_body()
+{
+	mkdir -p src mnt
+	fsm_start
+	atf_check -s exit:1 -e match:"options passthrough and writeback conflict" \
+	    fsctl mount -o writeback,passthrough "$(pwd)/src" "$(pwd)/mnt"
+	atf_check -s exit:1 test -n "$(fsm_mounts | grep "$(pwd)/mnt")"
+}
+
 w_case sigterm "the worker, first of its pid namespace, ends on SIGTERM"
 sigterm_body()
 {
@@ -793,6 +870,10 @@ atf_init_test_cases()
 	atf_add_test_case sandbox
 	atf_add_test_case sandbox_options
 	atf_add_test_case tmpfs_source
+	if [ "$W_MODE" = daemon ]; then
+		atf_add_test_case passthrough
+		atf_add_test_case passthrough_writeback
+	fi
 	# What only a worker run by hand can show.
 	if [ "$W_MODE" = wrun ]; then
 		atf_add_test_case bad_option

@@ -1,0 +1,209 @@
+/*
+ * Kernel passthrough I/O: reads, writes and mappings of an open file go
+ * from the kernel straight to a backing file, without a request to us.
+ *
+ * Registering a backing file takes CAP_SYS_ADMIN, so fsmount does it on
+ * our behalf: we pass it an open descriptor on the channel it gave us
+ * (FSWORKER_MNT_FD) and get the kernel's backing id back.  fsmount only
+ * registers a regular file open for reading and writing (or on a
+ * read-only filesystem): the kernel opens the backing file again for
+ * every open with that open's flags and checks no permission then, so
+ * what we register must be something we could write ourselves.
+ *
+ * The kernel wants every open of an inode that is open in passthrough
+ * mode to name the same backing file, and refuses passthrough for an
+ * inode open through the page cache, and the other way round.  So each
+ * node counts its opens of either kind: the first open decides, later
+ * ones follow while any is open, and the backing id is closed when the
+ * last passthrough open is released.  Our counts lag the kernel's (it
+ * forgets a file before we see its RELEASE), which is safe: the kernel
+ * never has an open of a kind we do not count.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsproto.h"
+#include "fsmsg.h"
+#include "fsworker.h"
+
+static pthread_mutex_t		 pt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fsproto_chan	 pt_chan;
+static int			 pt_chan_up;
+
+/*
+ * Before the sandbox: the channel to fsmount, kept only if passthrough
+ * may be negotiated.
+ */
+void
+passthrough_init(struct worker_conf *c)
+{
+	struct stat	 st;
+	int		 fl;
+
+	if (c->passthrough == PASSTHROUGH_OFF || c->writeback) {
+		(void)close(FSWORKER_MNT_FD);
+		return;
+	}
+	if (fstat(FSWORKER_MNT_FD, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: no channel to fsmount, no passthrough",
+		    c->mountpoint);
+		return;
+	}
+	/* Each exchange waits for its answer: a blocking channel. */
+	if ((fl = fcntl(FSWORKER_MNT_FD, F_GETFL)) == -1 ||
+	    fcntl(FSWORKER_MNT_FD, F_SETFL, fl & ~O_NONBLOCK) == -1 ||
+	    fcntl(FSWORKER_MNT_FD, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("%s: channel to fsmount", __func__);
+	if (fsproto_chan_init(&pt_chan, FSWORKER_MNT_FD,
+	    sizeof(struct fsmsg_backing), FSPROTO_F_FDPASS) == -1)
+		fatal("%s", __func__);
+	pt_chan_up = 1;
+}
+
+/* Whether INIT may offer passthrough to the kernel. */
+int
+passthrough_possible(void)
+{
+	return pt_chan_up;
+}
+
+/*
+ * One request to fsmount and its answer, with pt_lock held.  fd, if not
+ * -1, is passed and closed.  Returns 0 and the answer, or an errno; a
+ * broken channel ends passthrough for every later open.
+ */
+static int
+pt_exchange(uint32_t type, int fd, const struct fsmsg_backing *req,
+    struct fsmsg_backing *res)
+{
+	struct fsproto_msg	 msg;
+	ssize_t			 n;
+	int			 rv;
+
+	if (!pt_chan_up) {
+		if (fd != -1)
+			close(fd);
+		return ENOTCONN;
+	}
+	if (fsproto_compose(&pt_chan, type, 0, fd, req,
+	    req != NULL ? sizeof(*req) : 0) == -1)
+		goto broken;
+	while (fsproto_pending(&pt_chan))
+		if (fsproto_write(&pt_chan) == -1)
+			goto broken;
+	while ((rv = fsproto_get(&pt_chan, &msg)) == 0)
+		if ((n = fsproto_read(&pt_chan)) <= 0)
+			goto broken;
+	if (rv == -1)
+		goto broken;
+	rv = msg.hdr.type == MSG_BACKING_RESULT && msg.fd == -1 &&
+	    fsproto_get_exact(&msg, res, sizeof(*res)) == 0 &&
+	    res->error >= 0 && res->error < 4096 &&
+	    (res->error != 0 || type != MSG_BACKING_OPEN || res->id > 0);
+	fsproto_msg_free(&msg);
+	if (!rv) {
+		errno = EBADMSG;
+		goto broken;
+	}
+	return 0;
+
+ broken:
+	log_warn("%s: channel to fsmount, passthrough ends", __func__);
+	pt_chan_up = 0;
+	return EIO;
+}
+
+/*
+ * A descriptor of ip that fsmount will register, or -1.  Never the
+ * handle's own: the kernel keeps the registered open file description
+ * as long as any passthrough open of the node, and the locks taken on
+ * a handle's description must go when the handle does.
+ */
+static int
+pt_backing_fd(struct inode *ip)
+{
+	int	 bfd;
+
+	if ((bfd = inode_reopen(ip, O_RDWR)) == -1 && errno == EROFS)
+		bfd = inode_reopen(ip, O_RDONLY);
+	return bfd;
+}
+
+/*
+ * The kind of a new open of the regular file ip, whose handle will use
+ * fd: a backing id (> 0) for passthrough, or 0 for an open served by
+ * us.  Each call is matched by passthrough_close() with the same id.
+ *
+ * A file with set-user-ID or set-group-ID bits is served by us: the
+ * kernel writes to a backing file with fsmount's credentials, and so
+ * would clear those bits on a write by root, which keeps them (the
+ * requests we serve say whether the writer may).
+ */
+int32_t
+passthrough_open(struct inode *ip, int fd)
+{
+	struct stat		 st;
+	struct fsmsg_backing	 res;
+	int32_t			 id = 0;
+	int			 bfd;
+
+	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
+		return 0;
+	pthread_mutex_lock(&pt_lock);
+	if (ip->pt_opens > 0) {
+		id = ip->backing_id;
+		ip->pt_opens++;
+	} else if (ip->cached_opens == 0 && fstat(fd, &st) == 0 &&
+	    (st.st_mode & (S_ISUID | S_ISGID)) == 0 &&
+	    (bfd = pt_backing_fd(ip)) != -1 &&
+	    pt_exchange(MSG_BACKING_OPEN, bfd, NULL, &res) == 0) {
+		if (res.error == 0) {
+			id = ip->backing_id = res.id;
+			ip->pt_opens = 1;
+		} else
+			log_debug("%s: node %llu: %s", __func__,
+			    (unsigned long long)ip->nodeid,
+			    strerror(res.error));
+	}
+	if (id == 0)
+		ip->cached_opens++;
+	pthread_mutex_unlock(&pt_lock);
+	return id;
+}
+
+void
+passthrough_close(struct inode *ip, int32_t id)
+{
+	struct fsmsg_backing	 req, res;
+
+	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
+		return;
+	pthread_mutex_lock(&pt_lock);
+	if (id == 0) {
+		if (ip->cached_opens == 0)
+			fatalx("%s: node %llu: no open to close", __func__,
+			    (unsigned long long)ip->nodeid);
+		ip->cached_opens--;
+	} else {
+		if (ip->pt_opens == 0 || ip->backing_id != id)
+			fatalx("%s: node %llu: backing %d not open", __func__,
+			    (unsigned long long)ip->nodeid, id);
+		if (--ip->pt_opens == 0) {
+			memset(&req, 0, sizeof(req));
+			req.id = id;
+			if (pt_exchange(MSG_BACKING_CLOSE, -1, &req,
+			    &res) == 0 && res.error != 0)
+				log_warnx("%s: backing %d: %s", __func__, id,
+				    strerror(res.error));
+			ip->backing_id = 0;
+		}
+	}
+	pthread_mutex_unlock(&pt_lock);
+}
