@@ -93,6 +93,14 @@ struct fsmonitor_env {
 
 extern struct fsmonitor_env	*env;
 
+/* service.c */
+int	 service_listen_fd(char *, size_t);
+void	 service_notify_open(void);
+void	 service_notify(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 service_notify_reloading(void);
+void	 service_pidfile(const char *);
+
 /* sandbox.c */
 void	 parent_sandbox(void);
 

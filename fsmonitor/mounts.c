@@ -150,6 +150,7 @@ parent_reload(struct client *c)
 	reqid = parent_reqid();
 	env->reload_reqid = reqid;
 	env->reload_client = c;
+	service_notify_reloading();
 	if (c != NULL) {
 		c->state = CL_BUSY;
 		c->reqid = reqid;
@@ -238,6 +239,9 @@ parent_recv_config_end(void)
 	conf_init(c);
 	env->have_conf = 1;
 	parent_sync_statics(initial);
+	/* The control socket listened before fsmount was started. */
+	if (initial)
+		service_notify("READY=1\nSTATUS=serving");
 }
 
 static struct mnt *
@@ -382,6 +386,8 @@ parent_reload_result(struct fsproto_msg *msg)
 		fatalx("%s: bad reload result", __func__);
 	if (error != 0)
 		log_warnx("reload: %s", text);
+	service_notify("READY=1\nSTATUS=%s", error != 0 ?
+	    "serving; the last reload failed, see the log" : "serving");
 	if (env->reload_client != NULL)
 		control_reply(env->reload_client, error, "%s", text);
 	env->reload_reqid = 0;
