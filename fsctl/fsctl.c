@@ -25,6 +25,7 @@
 #define PATH_RUN	"/run"
 #endif
 #define FSCTL_SOCKET	PATH_RUN "/fsmonitor.sock"
+#define MOUNT_HELPER	"mount.fuse.fsmonitor"	/* our name as mount(8)'s */
 
 struct ctl_cmd {
 	const char	*name;
@@ -87,9 +88,8 @@ open_or_fail(const char *path, int flags)
 static int
 cmd_mount(const char *sock, int argc, char **argv)
 {
-	struct ctl	 c;
 	char		 opts[FSMSG_OPTS_MAX] = "";
-	int		 ch, srcfd, mntfd, toolong = 0;
+	int		 ch, toolong = 0;
 
 	while ((ch = getopt(argc, argv, "+o:")) != -1) {
 		switch (ch) {
@@ -109,14 +109,25 @@ cmd_mount(const char *sock, int argc, char **argv)
 		errx(1, "mount %s: option string too long (at most %d bytes)",
 		    ctl_vis(argv[1]), FSMSG_OPTS_MAX - 1);
 
-	srcfd = open_or_fail(argv[0], O_RDONLY | O_DIRECTORY);
-	mntfd = open_or_fail(argv[1], O_PATH);
+	ctl_mount(sock, argv[0], argv[1], opts);
+	return (0);
+}
+
+/* Shared with mount(8)'s helper: returns only if the mount was made. */
+void
+ctl_mount(const char *sock, const char *source, const char *mountpoint,
+    const char *opts)
+{
+	struct ctl	 c;
+	int		 srcfd, mntfd;
+
+	srcfd = open_or_fail(source, O_RDONLY | O_DIRECTORY);
+	mntfd = open_or_fail(mountpoint, O_PATH);
 	ctl_open(&c, sock, "mount");
 	ctl_send(&c, MSG_CTL_MOUNT_SOURCE, srcfd, NULL, 0);
 	ctl_send(&c, MSG_CTL_MOUNT, mntfd, opts, strlen(opts) + 1);
-	ctl_flush(&c, argv[1]);
-	ctl_wait_reply(&c, argv[1]);
-	return (0);
+	ctl_flush(&c, mountpoint);
+	ctl_wait_reply(&c, mountpoint);
 }
 
 static int
@@ -204,6 +215,8 @@ main(int argc, char *argv[])
 	 */
 	if (getauxval(AT_SECURE))
 		errx(1, "refusing to run set-user-ID or set-group-ID");
+	if (strcmp(getprogname(), MOUNT_HELPER) == 0)
+		mount_helper(sock, argc, argv);
 
 	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {
