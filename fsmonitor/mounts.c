@@ -429,6 +429,18 @@ parent_worker_exit(struct fsproto_msg *msg)
 		mnt_free(m);
 		return;
 	}
+	/*
+	 * A worker ends by itself, and cleanly, when the kernel ends its
+	 * connection; if fsmount then found nothing to detach, the mount
+	 * was unmounted from outside (umount(8)): it is simply gone.
+	 */
+	if (WIFEXITED(we.status) && WEXITSTATUS(we.status) == 0 &&
+	    !we.detached) {
+		log_info("mount %u: %s was unmounted outside fsmonitor; "
+		    "worker %d %s", m->id, m->mountpoint, (int)m->pid, reason);
+		mnt_free(m);
+		return;
+	}
 	log_warnx("mount %u (%s): worker %d %s; mount %s", m->id,
 	    m->mountpoint, (int)m->pid, reason,
 	    we.detached ? "detached" : "not detached");
