@@ -39,12 +39,14 @@ static int	 cmd_mount(const char *, int, char **);
 static int	 cmd_unmount(const char *, int, char **);
 static int	 cmd_status(const char *, int, char **);
 static int	 cmd_reload(const char *, int, char **);
+static int	 cmd_log(const char *, int, char **);
 
 static const struct ctl_cmd cmds[] = {
 	{ "mount",	cmd_mount },
 	{ "unmount",	cmd_unmount },
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
+	{ "log",	cmd_log },
 };
 
 static void
@@ -55,7 +57,8 @@ usage(void)
 	    "source mountpoint\n"
 	    "       fsctl [-s socket] unmount [-l] mountpoint\n"
 	    "       fsctl [-s socket] status [-j]\n"
-	    "       fsctl [-s socket] reload\n");
+	    "       fsctl [-s socket] reload\n"
+	    "       fsctl [-s socket] log verbose | brief\n");
 	exit(1);
 }
 
@@ -197,6 +200,28 @@ cmd_reload(const char *sock, int argc, char **argv)
 
 	ctl_open(&c, sock, "reload");
 	ctl_send(&c, MSG_CTL_RELOAD, -1, NULL, 0);
+	ctl_flush(&c, NULL);
+	ctl_wait_reply(&c, NULL);
+	return (0);
+}
+
+static int
+cmd_log(const char *sock, int argc, char **argv)
+{
+	struct ctl	 c;
+	uint32_t	 level;
+
+	if (getopt(argc, argv, "+") != -1 || argc != optind + 1)
+		usage();
+	if (strcmp(argv[optind], "verbose") == 0)
+		level = FSMSG_LOG_VERBOSE;
+	else if (strcmp(argv[optind], "brief") == 0)
+		level = FSMSG_LOG_BRIEF;
+	else
+		usage();
+
+	ctl_open(&c, sock, "log");
+	ctl_send(&c, MSG_CTL_LOG, -1, &level, sizeof(level));
 	ctl_flush(&c, NULL);
 	ctl_wait_reply(&c, NULL);
 	return (0);

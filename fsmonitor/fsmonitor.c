@@ -310,7 +310,8 @@ serve(void)
 		}
 		TAILQ_FOREACH(m, &env->mnts, entry) {
 			pfd[i].fd = m->has_chan ? m->chan.fd : -1;
-			pfd[i].events = POLLIN;
+			pfd[i].events = POLLIN | (m->has_chan &&
+			    fsproto_pending(&m->chan) ? POLLOUT : 0);
 			i++;
 		}
 		if (poll(pfd, i, -1) == -1) {
@@ -343,6 +344,13 @@ serve(void)
 
 		if (fsproto_write(&env->fsmount) == -1)
 			fatal("write to fsmount");
+		/* As on reading: a worker's end is reported by fsmount. */
+		TAILQ_FOREACH(m, &env->mnts, entry)
+			if (m->has_chan && fsproto_write(&m->chan) == -1) {
+				close(m->chan.fd);
+				fsproto_chan_clear(&m->chan);
+				m->has_chan = 0;
+			}
 		TAILQ_FOREACH_SAFE(c, &env->clients, entry, cnext) {
 			if (fsproto_write(&c->chan) == -1)
 				control_close(c);

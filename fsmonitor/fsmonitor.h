@@ -119,5 +119,6 @@ void	 parent_compose_fsmount(uint32_t, int, const void *, size_t);
 void	 parent_send_status(struct client *);
 int	 parent_mount_count(uid_t);
 void	 parent_reload(struct client *);
+void	 parent_set_log(uint32_t);
 
 #endif /* FSMONITOR_H */

@@ -579,6 +579,25 @@ parent_read_worker(struct mnt *m)
 		parent_drop_worker(m, "sent a malformed frame");
 }
 
+/* Every process that logs follows: fsmount, and each worker. */
+void
+parent_set_log(uint32_t level)
+{
+	struct mnt	*m;
+	uint32_t	 req[2];
+
+	log_setverbose(level == FSMSG_LOG_VERBOSE);
+	log_info("logging %s", level == FSMSG_LOG_VERBOSE ?
+	    "debugging messages too" : "without debugging messages");
+	req[0] = parent_reqid();
+	req[1] = level;
+	parent_compose_fsmount(MSG_FSM_LOG, -1, req, sizeof(req));
+	TAILQ_FOREACH(m, &env->mnts, entry)
+		if (m->has_chan && fsproto_compose(&m->chan, MSG_WORKER_LOG,
+		    0, -1, &level, sizeof(level)) == -1)
+			log_warn("%s: mount %u", __func__, m->id);
+}
+
 void
 parent_send_status(struct client *c)
 {
