@@ -379,8 +379,92 @@ rc_script_cleanup()
 	svc_cleanup
 }
 
+atf_test_case log_level cleanup
+log_level_head()
+{
+	atf_set descr "fsctl log verbose|brief changes what the parent, " \
+	    "fsmount and the workers log, for root only"
+	atf_set require.user root
+}
+log_level_body()
+{
+	fsm_users
+	FSM_FLAGS= fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/src" "$w/mnt"
+	echo data >"$w/src/f"
+	atf_check fsctl mount "$w/src" "$w/mnt"
+	atf_check -o ignore cat "$w/mnt/f"
+	atf_check -s exit:1 -o ignore grep -E "client [0-9]+: uid|fuse_dispatch" \
+	    "$w/fsmonitor.log"
+
+	atf_check -s exit:1 \
+	    -e inline:"fsctl: log: only root may change what is logged\n" \
+	    fsctl_as "$TESTUSER" log verbose
+	atf_check -s exit:1 -e match:"^usage:" fsctl log loud
+	atf_check -s exit:1 -e match:"^usage:" fsctl log
+	atf_check fsctl log verbose
+	atf_check -o match:"^fsmonitor: logging debugging messages too" \
+	    -o match:"^fsmount: logging debugging messages too" \
+	    cat "$w/fsmonitor.log"
+	# Each process now logs its debugging messages: the parent its
+	# clients, the running worker its requests.
+	atf_check -o ignore fsctl status
+	atf_check -o ignore ls -l "$w/mnt/f"
+	atf_check -o match:"^fsmonitor: client [0-9]+: uid 0" \
+	    -o match:"^fsworker: fuse_dispatch: [A-Z]+ unique" \
+	    cat "$w/fsmonitor.log"
+
+	atf_check fsctl log brief
+	n=$(grep -c "fuse_dispatch" "$w/fsmonitor.log")
+	atf_check -o ignore ls -l "$w/mnt/f"
+	atf_check -o ignore fsctl status
+	atf_check -o inline:"$n\n" grep -c "fuse_dispatch" "$w/fsmonitor.log"
+	atf_check -o match:"^fsmount: logging without debugging messages" \
+	    cat "$w/fsmonitor.log"
+	atf_check fsctl unmount "$w/mnt"
+}
+log_level_cleanup()
+{
+	svc_cleanup
+}
+
+atf_test_case titles cleanup
+titles_head()
+{
+	atf_set descr "ps shows each process's role, and each worker's " \
+	    "mount point"
+	atf_set require.user root
+	atf_set require.progs ps
+}
+titles_body()
+{
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/src" "$w/mnt"
+	atf_check fsctl mount "$w/src" "$w/mnt"
+	ppid=$(fsm_pid)
+	mpid=$(pgrep -P "$ppid" -x fsmount)
+	wpid=$(pgrep -P "$mpid" -x fsworker)
+	atf_check -o inline:"fsmonitor: parent $w/ctl.sock\n" \
+	    ps -o args= -p "$ppid"
+	atf_check -o inline:"fsmount: root child $w/ctl.sock\n" \
+	    ps -o args= -p "$mpid"
+	atf_check -o inline:"fsworker: $w/mnt\n" ps -o args= -p "$wpid"
+	# The arguments were moved, not lost.
+	atf_check -o match:"started, control socket $w/ctl.sock," \
+	    cat "$w/fsmonitor.log"
+	atf_check fsctl unmount "$w/mnt"
+}
+titles_cleanup()
+{
+	svc_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case log_level
+	atf_add_test_case titles
 	atf_add_test_case activation
 	atf_add_test_case activation_errors
 	atf_add_test_case notify
