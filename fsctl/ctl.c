@@ -53,12 +53,16 @@ ctl_vis(const char *s)
 	return (buf);
 }
 
+/* fsctl fails with 1; as mount(8)'s helper, a failed mount is 32. */
+int	ctl_exit_fail = 1;
+
 void
 ctl_fail_on(const char *verb, const char *operand, const char *reason)
 {
 	if (operand != NULL)
-		errx(1, "%s %s: %s", verb, ctl_vis(operand), ctl_vis(reason));
-	errx(1, "%s: %s", verb, ctl_vis(reason));
+		errx(ctl_exit_fail, "%s %s: %s", verb, ctl_vis(operand),
+		    ctl_vis(reason));
+	errx(ctl_exit_fail, "%s: %s", verb, ctl_vis(reason));
 }
 
 void

@@ -25,6 +25,7 @@
 #define PATH_RUN	"/run"
 #endif
 #define FSCTL_SOCKET	PATH_RUN "/fsmonitor.sock"
+#define MOUNT_HELPER	"mount.fuse.fsmonitor"	/* our name as mount(8)'s */
 
 struct ctl_cmd {
 	const char	*name;
@@ -38,12 +39,14 @@ static int	 cmd_mount(const char *, int, char **);
 static int	 cmd_unmount(const char *, int, char **);
 static int	 cmd_status(const char *, int, char **);
 static int	 cmd_reload(const char *, int, char **);
+static int	 cmd_log(const char *, int, char **);
 
 static const struct ctl_cmd cmds[] = {
 	{ "mount",	cmd_mount },
 	{ "unmount",	cmd_unmount },
 	{ "status",	cmd_status },
 	{ "reload",	cmd_reload },
+	{ "log",	cmd_log },
 };
 
 static void
@@ -54,7 +57,8 @@ usage(void)
 	    "source mountpoint\n"
 	    "       fsctl [-s socket] unmount [-l] mountpoint\n"
 	    "       fsctl [-s socket] status [-j]\n"
-	    "       fsctl [-s socket] reload\n");
+	    "       fsctl [-s socket] reload\n"
+	    "       fsctl [-s socket] log verbose | brief\n");
 	exit(1);
 }
 
@@ -87,9 +91,8 @@ open_or_fail(const char *path, int flags)
 static int
 cmd_mount(const char *sock, int argc, char **argv)
 {
-	struct ctl	 c;
 	char		 opts[FSMSG_OPTS_MAX] = "";
-	int		 ch, srcfd, mntfd, toolong = 0;
+	int		 ch, toolong = 0;
 
 	while ((ch = getopt(argc, argv, "+o:")) != -1) {
 		switch (ch) {
@@ -109,14 +112,25 @@ cmd_mount(const char *sock, int argc, char **argv)
 		errx(1, "mount %s: option string too long (at most %d bytes)",
 		    ctl_vis(argv[1]), FSMSG_OPTS_MAX - 1);
 
-	srcfd = open_or_fail(argv[0], O_RDONLY | O_DIRECTORY);
-	mntfd = open_or_fail(argv[1], O_PATH);
+	ctl_mount(sock, argv[0], argv[1], opts);
+	return (0);
+}
+
+/* Shared with mount(8)'s helper: returns only if the mount was made. */
+void
+ctl_mount(const char *sock, const char *source, const char *mountpoint,
+    const char *opts)
+{
+	struct ctl	 c;
+	int		 srcfd, mntfd;
+
+	srcfd = open_or_fail(source, O_RDONLY | O_DIRECTORY);
+	mntfd = open_or_fail(mountpoint, O_PATH);
 	ctl_open(&c, sock, "mount");
 	ctl_send(&c, MSG_CTL_MOUNT_SOURCE, srcfd, NULL, 0);
 	ctl_send(&c, MSG_CTL_MOUNT, mntfd, opts, strlen(opts) + 1);
-	ctl_flush(&c, argv[1]);
-	ctl_wait_reply(&c, argv[1]);
-	return (0);
+	ctl_flush(&c, mountpoint);
+	ctl_wait_reply(&c, mountpoint);
 }
 
 static int
@@ -191,6 +205,28 @@ cmd_reload(const char *sock, int argc, char **argv)
 	return (0);
 }
 
+static int
+cmd_log(const char *sock, int argc, char **argv)
+{
+	struct ctl	 c;
+	uint32_t	 level;
+
+	if (getopt(argc, argv, "+") != -1 || argc != optind + 1)
+		usage();
+	if (strcmp(argv[optind], "verbose") == 0)
+		level = FSMSG_LOG_VERBOSE;
+	else if (strcmp(argv[optind], "brief") == 0)
+		level = FSMSG_LOG_BRIEF;
+	else
+		usage();
+
+	ctl_open(&c, sock, "log");
+	ctl_send(&c, MSG_CTL_LOG, -1, &level, sizeof(level));
+	ctl_flush(&c, NULL);
+	ctl_wait_reply(&c, NULL);
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -204,6 +240,8 @@ main(int argc, char *argv[])
 	 */
 	if (getauxval(AT_SECURE))
 		errx(1, "refusing to run set-user-ID or set-group-ID");
+	if (strcmp(getprogname(), MOUNT_HELPER) == 0)
+		mount_helper(sock, argc, argv);
 
 	while ((ch = getopt(argc, argv, "+s:")) != -1) {
 		switch (ch) {

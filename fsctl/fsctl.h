@@ -20,6 +20,7 @@ struct ctl {
 };
 
 /* ctl.c */
+extern int	 ctl_exit_fail;
 void	 ctl_open(struct ctl *, const char *, const char *);
 void	 ctl_send(struct ctl *, uint32_t, int, const void *, size_t);
 void	 ctl_flush(struct ctl *, const char *);
@@ -33,6 +34,12 @@ __attribute__((__noreturn__)) void ctl_fail(struct ctl *, const char *,
 __attribute__((__noreturn__)) void ctl_fail_on(const char *, const char *,
 	    const char *);
 char	*ctl_vis(const char *);
+
+/* fsctl.c */
+void	 ctl_mount(const char *, const char *, const char *, const char *);
+
+/* mounthelper.c */
+__attribute__((__noreturn__)) void mount_helper(const char *, int, char **);
 
 /* status.c */
 void	 ctl_status(struct ctl *, int);

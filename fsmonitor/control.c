@@ -247,6 +247,26 @@ control_unmount(struct client *c, struct fsproto_msg *msg)
 	    fsproto_msg_takefd(msg), &flags, sizeof(flags));
 }
 
+/* Root only: the log tells what every user does. */
+static void
+control_log(struct client *c, struct fsproto_msg *msg)
+{
+	uint32_t	level;
+
+	if (msg->fd != -1 || fsproto_get_exact(msg, &level,
+	    sizeof(level)) == -1 || (level != FSMSG_LOG_BRIEF &&
+	    level != FSMSG_LOG_VERBOSE)) {
+		control_violation(c, "bad log request");
+		return;
+	}
+	if (c->uid != 0) {
+		control_reply(c, EPERM, "only root may change what is logged");
+		return;
+	}
+	parent_set_log(level);
+	control_reply(c, 0, "%s", "");
+}
+
 /* The request table: which frame is valid in which state. */
 static void
 control_dispatch_client(struct client *c, struct fsproto_msg *msg)
@@ -295,6 +315,9 @@ control_dispatch_client(struct client *c, struct fsproto_msg *msg)
 			return;
 		}
 		parent_send_status(c);
+		break;
+	case MSG_CTL_LOG:
+		control_log(c, msg);
 		break;
 	case MSG_CTL_RELOAD:
 		if (msg->len != 0 || msg->fd != -1) {

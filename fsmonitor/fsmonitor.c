@@ -35,8 +35,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dnTv] [-f file] [-s socket]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-dDnTv] [-f file] [-p pidfile] "
+	    "[-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -153,7 +153,7 @@ runas_lookup(struct runas *ra)
 }
 
 static void
-drop_privileges(const struct runas *ra)
+drop_privileges(const struct runas *ra, const char *sockpath)
 {
 	uid_t	r, e, s;
 
@@ -163,6 +163,7 @@ drop_privileges(const struct runas *ra)
 		fatal("chroot %s", PATH_CHROOT);
 	if (chdir("/") == -1)
 		fatal("chdir /");
+	setproctitle("parent %s", sockpath);
 	if (setgroups(1, &ra->gid) == -1 ||
 	    setresgid(ra->gid, ra->gid, ra->gid) == -1 ||
 	    setresuid(ra->uid, ra->uid, ra->uid) == -1)
@@ -199,6 +200,7 @@ shutdown_start(void)
 	if (env->shutting_down)
 		return;
 	env->shutting_down = 1;
+	service_notify("STOPPING=1\nSTATUS=unmounting everything");
 	log_info("shutting down: unmounting everything");
 	parent_compose_fsmount(MSG_FSM_SHUTDOWN, -1, NULL, 0);
 }
@@ -308,7 +310,8 @@ serve(void)
 		}
 		TAILQ_FOREACH(m, &env->mnts, entry) {
 			pfd[i].fd = m->has_chan ? m->chan.fd : -1;
-			pfd[i].events = POLLIN;
+			pfd[i].events = POLLIN | (m->has_chan &&
+			    fsproto_pending(&m->chan) ? POLLOUT : 0);
 			i++;
 		}
 		if (poll(pfd, i, -1) == -1) {
@@ -341,6 +344,13 @@ serve(void)
 
 		if (fsproto_write(&env->fsmount) == -1)
 			fatal("write to fsmount");
+		/* As on reading: a worker's end is reported by fsmount. */
+		TAILQ_FOREACH(m, &env->mnts, entry)
+			if (m->has_chan && fsproto_write(&m->chan) == -1) {
+				close(m->chan.fd);
+				fsproto_chan_clear(&m->chan);
+				m->has_chan = 0;
+			}
 		TAILQ_FOREACH_SAFE(c, &env->clients, entry, cnext) {
 			if (fsproto_write(&c->chan) == -1)
 				control_close(c);
@@ -358,10 +368,14 @@ main(int argc, char *argv[])
 	struct conf			 conf;
 	struct runas			 ra;
 	char				 path[PATH_MAX];
-	const char			*conffile, *sockpath;
+	char				 actpath[sizeof(((struct sockaddr_un *)
+					    NULL)->sun_path)];
+	const char			*conffile, *sockpath, *pidfile = NULL;
 	int				 ch, debug = 0, noaction = 0;
 	int				 verbose = 0, buildtree = 0, sv[2];
+	int				 foreground = 0, sockopt = 0;
 
+	setproctitle_init(argc, argv, environ);
 	env = &e;
 	TAILQ_INIT(&env->clients);
 	TAILQ_INIT(&env->mnts);
@@ -369,10 +383,13 @@ main(int argc, char *argv[])
 	conf_init(&env->nconf);
 	conffile = PATH_SYSCONF "/fsmonitor.conf";
 	sockpath = PATH_RUN "/fsmonitor.sock";
-	while ((ch = getopt(argc, argv, "df:ns:Tv")) != -1) {
+	while ((ch = getopt(argc, argv, "dDf:np:s:Tv")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
+			break;
+		case 'D':
+			foreground = 1;
 			break;
 		case 'f':
 			conffile = optarg;
@@ -380,8 +397,12 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
+		case 'p':
+			pidfile = optarg;
+			break;
 		case 's':
 			sockpath = optarg;
+			sockopt = 1;
 			break;
 		case 'T':
 			buildtree = 1;
@@ -410,18 +431,30 @@ main(int argc, char *argv[])
 	conf_free(&conf);
 	if (geteuid() != 0)
 		fatalx("must be started as root");
-	if (sockpath[0] != '/')
-		fatalx("%s: the socket path must be absolute", sockpath);
 
 	/* Everything that can fail on a bad set-up fails before detaching. */
-	env->listen_fd = control_listen(sockpath);
+	if ((env->listen_fd = service_listen_fd(actpath,
+	    sizeof(actpath))) != -1) {
+		if (sockopt && strcmp(sockpath, actpath) != 0)
+			fatalx("socket activation: the socket passed is %s, "
+			    "not %s", actpath, sockpath);
+		sockpath = actpath;
+	} else {
+		if (sockpath[0] != '/')
+			fatalx("%s: the socket path must be absolute",
+			    sockpath);
+		env->listen_fd = control_listen(sockpath);
+	}
 	runas_lookup(&ra);
 	fsproto_libexec_path("fsmount", buildtree, path, sizeof(path));
+	service_notify_open();
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);
 	log_procinit("fsmonitor");
-	if (!debug && daemon(0, 0) == -1)
+	if (!debug && !foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	if (pidfile != NULL)
+		service_pidfile(pidfile);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
 	env->signal_fd = setup_signals();
@@ -431,7 +464,7 @@ main(int argc, char *argv[])
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)
 		fatal("channel to fsmount");
-	drop_privileges(&ra);
+	drop_privileges(&ra, sockpath);
 	parent_sandbox();
 	log_info("started, control socket %s, fsmount %d", sockpath,
 	    (int)env->fsmount_pid);

@@ -93,6 +93,14 @@ struct fsmonitor_env {
 
 extern struct fsmonitor_env	*env;
 
+/* service.c */
+int	 service_listen_fd(char *, size_t);
+void	 service_notify_open(void);
+void	 service_notify(const char *, ...)
+	    __attribute__((__format__(__printf__, 1, 2)));
+void	 service_notify_reloading(void);
+void	 service_pidfile(const char *);
+
 /* sandbox.c */
 void	 parent_sandbox(void);
 
@@ -111,5 +119,6 @@ void	 parent_compose_fsmount(uint32_t, int, const void *, size_t);
 void	 parent_send_status(struct client *);
 int	 parent_mount_count(uid_t);
 void	 parent_reload(struct client *);
+void	 parent_set_log(uint32_t);
 
 #endif /* FSMONITOR_H */

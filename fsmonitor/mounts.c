@@ -150,6 +150,7 @@ parent_reload(struct client *c)
 	reqid = parent_reqid();
 	env->reload_reqid = reqid;
 	env->reload_client = c;
+	service_notify_reloading();
 	if (c != NULL) {
 		c->state = CL_BUSY;
 		c->reqid = reqid;
@@ -238,6 +239,9 @@ parent_recv_config_end(void)
 	conf_init(c);
 	env->have_conf = 1;
 	parent_sync_statics(initial);
+	/* The control socket listened before fsmount was started. */
+	if (initial)
+		service_notify("READY=1\nSTATUS=serving");
 }
 
 static struct mnt *
@@ -382,6 +386,8 @@ parent_reload_result(struct fsproto_msg *msg)
 		fatalx("%s: bad reload result", __func__);
 	if (error != 0)
 		log_warnx("reload: %s", text);
+	service_notify("READY=1\nSTATUS=%s", error != 0 ?
+	    "serving; the last reload failed, see the log" : "serving");
 	if (env->reload_client != NULL)
 		control_reply(env->reload_client, error, "%s", text);
 	env->reload_reqid = 0;
@@ -420,6 +426,18 @@ parent_worker_exit(struct fsproto_msg *msg)
 	    env->shutting_down || m->wait_reqid != 0) {
 		log_debug("mount %u: worker %d %s", m->id, (int)m->pid,
 		    reason);
+		mnt_free(m);
+		return;
+	}
+	/*
+	 * A worker ends by itself, and cleanly, when the kernel ends its
+	 * connection; if fsmount then found nothing to detach, the mount
+	 * was unmounted from outside (umount(8)): it is simply gone.
+	 */
+	if (WIFEXITED(we.status) && WEXITSTATUS(we.status) == 0 &&
+	    !we.detached) {
+		log_info("mount %u: %s was unmounted outside fsmonitor; "
+		    "worker %d %s", m->id, m->mountpoint, (int)m->pid, reason);
 		mnt_free(m);
 		return;
 	}
@@ -559,6 +577,25 @@ parent_read_worker(struct mnt *m)
 	}
 	if (rv == -1)
 		parent_drop_worker(m, "sent a malformed frame");
+}
+
+/* Every process that logs follows: fsmount, and each worker. */
+void
+parent_set_log(uint32_t level)
+{
+	struct mnt	*m;
+	uint32_t	 req[2];
+
+	log_setverbose(level == FSMSG_LOG_VERBOSE);
+	log_info("logging %s", level == FSMSG_LOG_VERBOSE ?
+	    "debugging messages too" : "without debugging messages");
+	req[0] = parent_reqid();
+	req[1] = level;
+	parent_compose_fsmount(MSG_FSM_LOG, -1, req, sizeof(req));
+	TAILQ_FOREACH(m, &env->mnts, entry)
+		if (m->has_chan && fsproto_compose(&m->chan, MSG_WORKER_LOG,
+		    0, -1, &level, sizeof(level)) == -1)
+			log_warn("%s: mount %u", __func__, m->id);
 }
 
 void

@@ -29,7 +29,7 @@ static const struct sandbox_syscall parent_syscalls[] = {
 	SC_ALLOW(lseek,		"stdio on stderr"),
 	SC_ALLOW(fstat,		"stdio on stderr"),
 	SC_ALLOW(newfstatat,	"stdio on stderr"),
-	SC_ALLOW(sendto,	"syslog"),
+	SC_ALLOW(sendto,	"syslog; send() to the service manager"),
 	SC_FAIL(socket, EACCES,	"syslog reconnecting: refused, not fatal"),
 	SC_FAIL(connect, EACCES, "syslog reconnecting: refused, not fatal"),
 	SC_ALLOW(clock_gettime,	"time(), where the vDSO is not used"),

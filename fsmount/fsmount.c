@@ -403,6 +403,13 @@ fsmount_dispatch_parent(struct fsproto_msg *msg)
 	case MSG_FSM_RELOAD:
 		fsmount_reload(req.reqid);
 		break;
+	case MSG_FSM_LOG:
+		/* Workers started from now on are told with -v. */
+		env->verbose = req.arg == FSMSG_LOG_VERBOSE;
+		log_setverbose(env->verbose);
+		log_info("logging %s", env->verbose ?
+		    "debugging messages too" : "without debugging messages");
+		break;
 	case MSG_FSM_SHUTDOWN:
 		log_info("shutting down");
 		fsmount_shutdown(0);
@@ -568,6 +575,8 @@ main(int argc, char *argv[])
 	struct stat		 sb;
 	int			 ch, buildtree = 0, sfd;
 
+	/* Before getopt(): it moves the arguments out of the way. */
+	setproctitle_init(argc, argv, environ);
 	env = &e;
 	TAILQ_INIT(&env->mounts);
 	env->conffile = PATH_SYSCONF "/fsmonitor.conf";
@@ -598,6 +607,7 @@ main(int argc, char *argv[])
 	log_init(env->debug, LOG_DAEMON);
 	log_setverbose(env->verbose);
 	log_procinit("fsmount");
+	setproctitle("root child %s", env->sockpath);
 	if (geteuid() != 0)
 		fatalx("must run as root");
 	if (fstat(FSMOUNT_CHAN_FD, &sb) == -1 || !S_ISSOCK(sb.st_mode))

@@ -152,6 +152,11 @@ request_feed(struct request_state *st, struct fsproto_msg *msg,
 		if (fsproto_dec_end(&d) == -1)
 			return (request_fail(why, "bad reload frame"));
 		break;
+	case MSG_FSM_LOG:
+		if (fsproto_dec_u32(&d, &req->arg) == -1 ||
+		    fsproto_dec_end(&d) == -1 || req->arg > FSMSG_LOG_VERBOSE)
+			return (request_fail(why, "bad log frame"));
+		break;
 	case MSG_FSM_SHUTDOWN:
 		if (msg->len != 0)
 			return (request_fail(why, "bad shutdown frame"));

@@ -287,6 +287,7 @@ static void
 worker_dispatch_parent(struct fsproto_chan *chan)
 {
 	struct fsproto_msg	 msg;
+	uint32_t		 level;
 	int			 n;
 
 	for (;;) {
@@ -301,6 +302,13 @@ worker_dispatch_parent(struct fsproto_chan *chan)
 				    __func__);
 			fsproto_msg_free(&msg);
 			worker_exit(0, "shutdown requested by the parent");
+		case MSG_WORKER_LOG:
+			if (msg.fd != -1 || fsproto_get_exact(&msg, &level,
+			    sizeof(level)) == -1 || level > FSMSG_LOG_VERBOSE)
+				fatalx("%s: bad LOG message", __func__);
+			log_setverbose(level == FSMSG_LOG_VERBOSE);
+			fsproto_msg_free(&msg);
+			break;
 		default:
 			fatalx("%s: unexpected message type %u", __func__,
 			    msg.hdr.type);
@@ -470,8 +478,11 @@ main(int argc, char *argv[])
 	if (close_range(FSWORKER_MNT_FD + 1, ~0U, 0) == -1)
 		err(1, "close_range");
 	stdio_open();
+	/* Before getopt(): it moves the arguments out of the way. */
+	setproctitle_init(argc, argv, environ);
 	log_init(1, LOG_DAEMON);
 	parse_args(&conf, argc, argv);
+	setproctitle("%s", conf.mountpoint);
 	log_init(conf.debug, LOG_DAEMON);
 	log_procinit("fsworker");
 	log_setverbose(conf.verbose);

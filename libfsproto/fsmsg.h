@@ -36,11 +36,13 @@ enum fsmsg_type {
 	MSG_CTL_RELOAD,			/* empty */
 	/* control: parent -> fsctl; every request ends with FSPROTO_REPLY */
 	MSG_CTL_STATUS_ENTRY,		/* struct fsmsg_mount_info + strs */
+	MSG_CTL_LOG,			/* fsctl -> parent: u32 FSMSG_LOG_* */
 
 	/* fsworker <-> parent */
 	MSG_WORKER_READY = 32,		/* w->p: serving; empty */
 	MSG_WORKER_STATS,		/* w->p: struct fsmsg_stats */
 	MSG_WORKER_SHUTDOWN,		/* p->w: stop serving, exit; empty */
+	MSG_WORKER_LOG,			/* p->w: u32 FSMSG_LOG_* */
 
 	/* fsworker <-> fsmount: backing files for kernel passthrough */
 	MSG_BACKING_OPEN = 48,		/* w->m: fd open regular file; empty */
@@ -66,9 +68,14 @@ enum fsmsg_type {
 	MSG_FSM_UNMOUNT_RESULT,		/* u32 reqid, id, err; str msg, path */
 	MSG_FSM_RELOAD_RESULT,		/* u32 reqid, u32 errno, str message */
 	MSG_FSM_WORKER_EXIT,		/* struct fsmsg_worker_exit */
+	MSG_FSM_LOG,			/* p->fsmount: u32 reqid, u32 FSMSG_LOG_* */
 
 	MSG_TYPE_MAX
 };
+
+/* MSG_CTL_LOG, MSG_FSM_LOG, MSG_WORKER_LOG: what to log */
+#define FSMSG_LOG_BRIEF		0	/* no debugging messages */
+#define FSMSG_LOG_VERBOSE	1	/* debugging messages too */
 
 /* MSG_CTL_UNMOUNT flags */
 #define FSMSG_UNMOUNT_LAZY	0x01

@@ -72,7 +72,7 @@ fsm_conf()
 	echo "$(fsm_workdir)/fsmonitor.conf"
 }
 
-# fsm_start [configuration lines...]
+# fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
 fsm_start()
 {
 	fsm_path
@@ -82,7 +82,8 @@ fsm_start()
 		echo "$line" >>"$w/fsmonitor.conf"
 	done
 	chmod 644 "$w/fsmonitor.conf"
-	"$FSMONITOR" -d -v -T -f "$w/fsmonitor.conf" -s "$w/ctl.sock" \
+	"$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
+	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &
 	echo $! >fsm.pid
 	n=0
