@@ -281,6 +281,15 @@ setattr_time(struct timespec *ts, uint32_t valid, uint32_t set,
 }
 
 static int
+setattr_utimens(const struct inode *ip, struct handle *hp,
+    const struct timespec *ts)
+{
+	if (hp != NULL)
+		return futimens(hp->fd, ts);
+	return utimensat(ip->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+static int
 setattr_times(const struct inode *ip, struct handle *hp,
     const struct fuse_setattr_in *in)
 {
@@ -291,12 +300,22 @@ setattr_times(const struct inode *ip, struct handle *hp,
 	    setattr_time(&ts[1], in->valid, FATTR_MTIME, FATTR_MTIME_NOW,
 	    in->mtime, in->mtimensec) != 0)
 		return EINVAL;
-	if (hp != NULL)
-		return futimens(hp->fd, ts) == -1 ? errno : 0;
-	if (utimensat(ip->fd, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) ==
-	    -1)
-		return errno;
-	return 0;
+	if (setattr_utimens(ip, hp, ts) == 0)
+		return 0;
+	/*
+	 * With the writeback cache the kernel keeps mtime itself and sends
+	 * it as a value, with a size change or when it writes back.  Where
+	 * the kernel checks permissions, an explicit time reaches us from a
+	 * caller only if the caller owns the file; so a refusal here is the
+	 * kernel's own update on behalf of a writer who does not own it.
+	 * The backing file's mtime is already that of our truncate or
+	 * write, which is what the writer could have set (only together
+	 * with atime, which we must not touch).
+	 */
+	if (errno == EPERM && wconf->writeback && !(in->valid & FATTR_ATIME) &&
+	    (wconf->default_permissions || wconf->multiuser))
+		return 0;
+	return errno;
 }
 
 /* What a SETATTR can change; the rest says how. */

@@ -199,8 +199,14 @@ basic_io_body()
 	atf_check -o inline:"hello\n" cat "$SRC/f"
 	echo world >>"$MNT/f"
 	atf_check -o inline:"hello\nworld\n" cat "$SRC/f"
-	echo backing >>"$SRC/f"
-	atf_check -o inline:"hello\nworld\nbacking\n" cat "$MNT/f"
+	# With the writeback cache the kernel's size of a file it has cached
+	# wins over the backing tree's (fsctl(8)): a change made beside the
+	# mount is seen only without it.
+	case ,${W_OPTS:-}, in
+	*,writeback,*)	;;
+	*)	echo backing >>"$SRC/f"
+		atf_check -o inline:"hello\nworld\nbacking\n" cat "$MNT/f" ;;
+	esac
 	truncate -s 3 "$MNT/f"
 	atf_check -o inline:"hel" cat "$SRC/f"
 	truncate -s 0 "$MNT/f"

@@ -29,6 +29,13 @@ svc_wait_for()
 	done
 }
 
+# svc_count_is N FILE: FILE has N lines READY=1 (counted anew each time
+# svc_wait_for tries).
+svc_count_is()
+{
+	[ "$(grep -c '^READY=1' "$2")" = "$1" ]
+}
+
 svc_ready()
 {
 	svc_wait_for "$FSCTL" -s "$(fsm_sock)" status ||
@@ -151,12 +158,12 @@ notify_body()
 	atf_check -o inline:"fsmonitor\n" cat "/proc/$(fsm_pid)/comm"
 
 	kill -HUP "$(fsm_pid)"
-	svc_wait_for test "$(grep -c '^READY=1' "$w/notify.out")" = 2 ||
+	svc_wait_for svc_count_is 2 "$w/notify.out" ||
 	    atf_fail "no READY=1 after SIGHUP: $(cat "$w/notify.out")"
 	atf_check -o match:"^RELOADING=1\|MONOTONIC_USEC=[0-9]+\|" \
 	    sed -n 3p "$w/notify.out"
 	atf_check "$FSCTL" -s "$w/ctl.sock" reload
-	svc_wait_for test "$(grep -c '^READY=1' "$w/notify.out")" = 3 ||
+	svc_wait_for svc_count_is 3 "$w/notify.out" ||
 	    atf_fail "no READY=1 after fsctl reload"
 
 	# A reload that fails is still followed by READY=1, saying so.
