@@ -184,7 +184,10 @@ row_cells(const struct entry *e, char *cell[C_COUNT])
 		reason = ctl_vis(e->str[S_REASON]);
 		cell[C_STATE] = xasprintf("failed (%s)", reason);
 		free(reason);
-	} else
+	} else if (in->restarts > 0)
+		cell[C_STATE] = xasprintf("%s (restarted %" PRIu32 ")",
+		    state_names[in->state], in->restarts);
+	else
 		cell[C_STATE] = xasprintf("%s", state_names[in->state]);
 	cell[C_UPTIME] = uptime_str(uptime(in));
 	cell[C_REQUESTS] = xasprintf("%" PRIu64, in->stats.requests);
@@ -325,9 +328,10 @@ json_entry(const struct entry *e)
 	    "true" : "false");
 	printf(", \"requests\": %" PRIu64 ", \"bytes_read\": %" PRIu64
 	    ", \"bytes_written\": %" PRIu64 ", \"errors\": %" PRIu64
-	    ", \"nodes\": %" PRIu64 ", \"handles\": %" PRIu64 "}",
+	    ", \"nodes\": %" PRIu64 ", \"handles\": %" PRIu64
+	    ", \"restarts\": %" PRIu32 "}",
 	    st->requests, st->bytes_read, st->bytes_written, st->errors,
-	    st->nodes, st->handles);
+	    st->nodes, st->handles, in->restarts);
 }
 
 static void

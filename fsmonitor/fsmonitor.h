@@ -67,6 +67,7 @@ struct mnt {
 	struct fsproto_chan	 chan;		/* to the worker */
 	int			 has_chan;
 	uint32_t		 wait_reqid;	/* client waiting for READY */
+	uint32_t		 restarts;	/* workers restarted in place */
 };
 
 TAILQ_HEAD(mnts, mnt);

@@ -453,10 +453,43 @@ parent_worker_exit(struct fsproto_msg *msg)
 	}
 }
 
+/*
+ * fsmount started a new worker on a restartable mount's connection:
+ * the mount stays, with the new worker's channel, and is running again
+ * once that worker says it serves.
+ */
+static void
+parent_worker_restart(struct fsproto_msg *msg)
+{
+	struct fsmsg_worker_restart	 wr;
+	struct mnt			*m;
+	char				 reason[96];
+
+	if (msg->fd == -1 || fsproto_get_exact(msg, &wr, sizeof(wr)) == -1 ||
+	    (m = mnt_find(wr.id)) == NULL || m->pid != wr.old_pid ||
+	    wr.pid <= 0)
+		fatalx("%s: bad worker restart", __func__);
+	parent_status_reason(wr.status, reason, sizeof(reason));
+	log_warnx("mount %u (%s): worker %d %s; restarted as %d", m->id,
+	    m->mountpoint, (int)m->pid, reason, (int)wr.pid);
+	if (m->has_chan) {
+		close(m->chan.fd);
+		fsproto_chan_clear(&m->chan);
+	}
+	if (fsproto_chan_init(&m->chan, fsproto_msg_takefd(msg), 0, 0) == -1)
+		fatal("%s: worker channel", __func__);
+	m->has_chan = 1;
+	m->pid = wr.pid;
+	m->restarts = wr.restarts;
+	if (m->state == MOUNT_RUNNING)
+		m->state = MOUNT_STARTING;
+}
+
 void
 parent_dispatch_fsmount(struct fsproto_msg *msg)
 {
-	if (msg->fd != -1 && msg->hdr.type != MSG_FSM_MOUNT_OK)
+	if (msg->fd != -1 && msg->hdr.type != MSG_FSM_MOUNT_OK &&
+	    msg->hdr.type != MSG_FSM_WORKER_RESTART)
 		fatalx("%s: unexpected descriptor", __func__);
 	switch (msg->hdr.type) {
 	case MSG_FSM_CONFIG:
@@ -484,6 +517,9 @@ parent_dispatch_fsmount(struct fsproto_msg *msg)
 		break;
 	case MSG_FSM_WORKER_EXIT:
 		parent_worker_exit(msg);
+		break;
+	case MSG_FSM_WORKER_RESTART:
+		parent_worker_restart(msg);
 		break;
 	default:
 		fatalx("%s: unexpected frame type %u", __func__,
@@ -615,6 +651,7 @@ parent_send_status(struct client *c)
 		mi.started = m->started;
 		mi.now = now;
 		mi.flags = m->flags;
+		mi.restarts = m->restarts;
 		mi.stats = m->stats;
 		fsproto_buf_init(&b, 0);
 		fsproto_buf_add(&b, &mi, sizeof(mi));

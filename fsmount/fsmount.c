@@ -5,6 +5,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -149,6 +150,36 @@ fsmount_send_mount_ok(uint32_t reqid, struct fsm_mount *m, int chanfd)
 }
 
 /*
+ * What a restart of the worker needs: the state the workers share
+ * (a memfd of fixed size: sealed, so no worker can shrink it under the
+ * next), the source, and whom the worker runs for.
+ */
+static int
+fsmount_restartable(const struct cred *cr, int srcfd, struct fsm_mount *m,
+    char *err, size_t errlen)
+{
+	int	fd;
+
+	if ((fd = memfd_create("fsworker-state",
+	    MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1 ||
+	    ftruncate(fd, FSMSG_STATE_SIZE) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1) {
+		snprintf(err, errlen, "restart state: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (ENOMEM);
+	}
+	m->state_fd = fd;
+	if ((m->src_fd = fcntl(srcfd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		snprintf(err, errlen, "source: %s", strerror(errno));
+		return (EMFILE);
+	}
+	m->cred = *cr;
+	return (0);
+}
+
+/*
  * Check, mount and start the worker.  The descriptors are the caller's;
  * returns an errno and fills err on failure.
  */
@@ -184,13 +215,18 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 		fatal("%s: source", __func__);
 	m->src_dev = sb.st_dev;
 	m->fuse_fd = fusefd;
-	m->parent_fd = -1;
+	m->parent_fd = m->state_fd = m->src_fd = -1;
 	m->uid = cr->uid;
 	m->source = strdup(src);
 	m->mountpoint = strdup(mnt);
 	m->options = strdup(canon);
 	if (m->source == NULL || m->mountpoint == NULL || m->options == NULL)
 		fatal("%s", __func__);
+	if ((mo.flags & MO_RESTART) &&
+	    (rv = fsmount_restartable(cr, srcfd, m, err, errlen)) != 0) {
+		mount_free(m);
+		return (rv);
+	}
 	if ((rv = mount_fuse(cr, fusefd, mpfd, src, &mo, mnt, m, err,
 	    errlen)) != 0) {
 		mount_free(m);

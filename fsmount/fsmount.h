@@ -19,6 +19,9 @@
 
 #define FSMOUNT_GROUPS_MAX	256
 #define FSMOUNT_ERRLEN		FSPROTO_REPLY_MAXMSG
+/* Restart in place: at most this many restarts in this many seconds. */
+#define FSMOUNT_RESTART_BURST	5
+#define FSMOUNT_RESTART_WINDOW	60
 
 struct cred {
 	uid_t	uid;
@@ -54,6 +57,12 @@ struct fsm_mount {
 	struct fsproto_chan	 wchan;		/* the worker's, for backing */
 	int			 wchan_open;
 	unsigned int		 nbacking;	/* files registered now */
+	/* Restart in place (-o restart); state_fd is -1 without. */
+	int			 state_fd;	/* the workers' memfd */
+	int			 src_fd;	/* the source, for the next */
+	struct cred		 cred;		/* whom the next runs for */
+	uint32_t		 restarts;
+	time_t			 restart_at[FSMOUNT_RESTART_BURST];
 };
 
 TAILQ_HEAD(fsm_mounts, fsm_mount);

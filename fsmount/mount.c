@@ -251,6 +251,10 @@ mount_free(struct fsm_mount *m)
 		close(m->fuse_fd);
 	if (m->parent_fd != -1)
 		close(m->parent_fd);
+	if (m->state_fd != -1)
+		close(m->state_fd);
+	if (m->src_fd != -1)
+		close(m->src_fd);
 	free(m->name);
 	free(m->source);
 	free(m->mountpoint);

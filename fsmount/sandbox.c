@@ -78,7 +78,8 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 				"socket's"),
 	SC_ALLOW(getsockopt,	"SO_PEERCRED, SO_PEERGROUPS of a client"),
 	SC_ALLOW(fcntl,		"descriptor flags; moving the worker's "
-				"descriptors out of the way"),
+				"descriptors out of the way; sealing the "
+				"restart state"),
 
 	/* Mounting and unmounting. */
 	SC_ALLOW(fsopen,	"a FUSE superblock"),
@@ -95,8 +96,10 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 
 	/* Workers. */
 	SC_ALLOW(socketpair,	"a worker's channel"),
+	SC_ALLOW(memfd_create,	"the state restartable workers share"),
+	SC_ALLOW(ftruncate,	"its fixed size"),
 	SC_ALLOW(clone3,	"a worker in namespaces of its own"),
-	SC_ALLOW(dup2,		"the worker's descriptors on 0 to 5"),
+	SC_ALLOW(dup2,		"the worker's descriptors on 0 to 7"),
 	SC_ALLOW(dup3,		"the same, where libc maps dup2() to it"),
 	SC_ALLOW_A0(unshare, ~(uint64_t)(CLONE_NEWNS | CLONE_FS), 0,
 				"none itself; a worker's mount namespace "

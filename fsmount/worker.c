@@ -67,18 +67,25 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 	char		*argv[16];
 	char		*envp[] = { NULL };
 	sigset_t	 mask;
-	int		 i = 0, fuse, src, chan, mnt, null;
+	int		 i = 0, fuse, src, chan, mnt, state = -1, null;
+	int		 last = FSWORKER_MNT_FD;
 
-	/* Out of the way of 3 to 6 first. */
+	/* Out of the way of 3 to 7 first. */
 	if ((fuse = fcntl(m->fuse_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (src = fcntl(srcfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
 	    (chan = fcntl(chanfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (mnt = fcntl(mntfd, F_DUPFD_CLOEXEC, 10)) == -1)
+	    (mnt = fcntl(mntfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (m->state_fd != -1 &&
+	    (state = fcntl(m->state_fd, F_DUPFD_CLOEXEC, 10)) == -1))
 		_exit(127);
 	worker_fd_to(fuse, FSWORKER_FUSE_FD);
 	worker_fd_to(src, FSWORKER_SRC_FD);
 	worker_fd_to(chan, FSWORKER_CHAN_FD);
 	worker_fd_to(mnt, FSWORKER_MNT_FD);
+	if (state != -1) {
+		worker_fd_to(state, FSWORKER_STATE_FD);
+		last = FSWORKER_STATE_FD;
+	}
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(null, STDIN_FILENO);
 		if (!env->debug) {
@@ -86,7 +93,7 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 			(void)dup2(null, STDERR_FILENO);
 		}
 	}
-	(void)close_range(FSWORKER_MNT_FD + 1, ~0U, 0);
+	(void)close_range(last + 1, ~0U, 0);
 	sigemptyset(&mask);
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 
@@ -172,17 +179,73 @@ worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
 	return (pid);
 }
 
+/*
+ * Whether the dead worker of m is to be followed by another on the same
+ * connection: a restartable mount still mounted, a worker that did not
+ * end by itself, and no more than the burst of restarts in the window.
+ */
+static int
+worker_may_restart(struct fsm_mount *m, int status)
+{
+	struct timespec	 now;
+	time_t		*oldest;
+
+	if (m->state_fd == -1 || m->state != FSM_MOUNTED ||
+	    m->fuse_fd == -1 || env->shutting_down || m->kill_at.tv_sec != 0)
+		return (0);
+	/* Exit 0 is the worker's own end: unmounted, or told to stop. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return (0);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	oldest = &m->restart_at[m->restarts % FSMOUNT_RESTART_BURST];
+	if (m->restarts >= FSMOUNT_RESTART_BURST &&
+	    now.tv_sec - *oldest < FSMOUNT_RESTART_WINDOW) {
+		log_warnx("%s: %d restarts in %d seconds, giving up",
+		    m->mountpoint, FSMOUNT_RESTART_BURST,
+		    FSMOUNT_RESTART_WINDOW);
+		return (0);
+	}
+	*oldest = now.tv_sec;
+	return (1);
+}
+
+/*
+ * A new worker on the connection the dead one served; the kernel holds
+ * the requests it had not answered until the new one asks for them.
+ */
+static int
+worker_restart(struct fsm_mount *m, int status)
+{
+	struct fsmsg_worker_restart	 wr;
+	char				 err[FSMOUNT_ERRLEN];
+	int				 chanfd;
+	pid_t				 pid;
+
+	if ((pid = worker_start(&m->cred, m, m->src_fd, &chanfd, err,
+	    sizeof(err))) == -1) {
+		log_warnx("%s: restart: %s", m->mountpoint, err);
+		return (-1);
+	}
+	memset(&wr, 0, sizeof(wr));
+	wr.id = m->id;
+	wr.old_pid = m->worker;
+	wr.status = status;
+	wr.pid = pid;
+	wr.restarts = ++m->restarts;
+	log_info("%s: worker %d restarted as %d (%u)", m->mountpoint,
+	    m->worker, pid, m->restarts);
+	m->worker = pid;
+	fsmount_compose_parent(MSG_FSM_WORKER_RESTART, chanfd, &wr,
+	    sizeof(wr));
+	return (0);
+}
+
 static void
 worker_exited(struct fsm_mount *m, int status)
 {
 	struct fsmsg_worker_exit	 we;
 	char				 err[FSMOUNT_ERRLEN];
 
-	memset(&we, 0, sizeof(we));
-	we.id = m->id;
-	we.pid = m->worker;
-	we.status = status;
-	we.unmounted = m->state == FSM_UNMOUNTED;
 	if (WIFSIGNALED(status))
 		log_warnx("worker %d of %s killed by signal %d", m->worker,
 		    m->mountpoint, WTERMSIG(status));
@@ -190,6 +253,13 @@ worker_exited(struct fsm_mount *m, int status)
 		log_warnx("worker %d of %s exited %d", m->worker,
 		    m->mountpoint, WEXITSTATUS(status));
 	backing_chan_close(m);
+	if (worker_may_restart(m, status) && worker_restart(m, status) == 0)
+		return;
+	memset(&we, 0, sizeof(we));
+	we.id = m->id;
+	we.pid = m->worker;
+	we.status = status;
+	we.unmounted = m->state == FSM_UNMOUNTED;
 	if (m->fuse_fd != -1) {
 		/* With our copy gone too, the connection is aborted. */
 		close(m->fuse_fd);

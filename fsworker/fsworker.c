@@ -55,6 +55,7 @@ static void	 check_descriptors(void);
 static void	 on_signal(int);
 static void	 setup_signals(void);
 static void	 setup_descriptors(struct worker_conf *);
+static void	 take_over(struct worker_conf *);
 static void	 start_threads(struct worker_conf *);
 static void	 worker_dispatch_parent(struct fsproto_chan *);
 static void	 worker_compose_stats(struct fsproto_chan *,
@@ -132,6 +133,7 @@ parse_options(struct worker_conf *c, const char *arg)
 	c->noexec = (mo.flags & MO_NOEXEC) != 0;
 	c->writeback = (mo.flags & MO_WRITEBACK) != 0;
 	c->noxattr = (mo.flags & MO_NOXATTR) != 0;
+	c->restart = (mo.flags & MO_RESTART) != 0;
 	if (mo.flags & MO_PASSTHROUGH)
 		c->passthrough = PASSTHROUGH_ON;
 	else if (mo.flags & MO_NOPASSTHROUGH)
@@ -248,12 +250,46 @@ setup_descriptors(struct worker_conf *c)
 		fatal("%s: eventfd", __func__);
 	c->fuse_fd[0] = FSWORKER_FUSE_FD;
 	for (i = 1; i < c->nthreads; i++) {
+		/*
+		 * A request read on a clone dies with it; one read on the
+		 * descriptor fsmount shares stays for the next worker.
+		 */
+		if (c->restart) {
+			c->fuse_fd[i] = FSWORKER_FUSE_FD;
+			continue;
+		}
 		if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
 			fatal("%s: /dev/fuse", __func__);
 		if (ioctl(fd, FUSE_DEV_IOC_CLONE, &session) == -1)
 			fatal("%s: FUSE_DEV_IOC_CLONE", __func__);
 		c->fuse_fd[i] = fd;
 	}
+}
+
+/*
+ * The last worker of this mount died: its nodes and handles come back
+ * from the restart state, then the kernel sends again what it had not
+ * answered.  If it died before answering INIT, INIT is among those.
+ */
+static void
+take_over(struct worker_conf *c)
+{
+	uint64_t	 one = 1;
+	uint32_t	 nlost, hlost;
+
+	nlost = inode_recover();
+	hlost = handle_recover();
+	log_info("%s: took over %llu nodes, %llu handles; lost %u nodes, "
+	    "%u handles", c->mountpoint,
+	    (unsigned long long)atomic_load(&wstats.nodes),
+	    (unsigned long long)atomic_load(&wstats.handles), nlost, hlost);
+	if (restart_load_session(&fsess) == 0) {
+		atomic_store_explicit(&fsess.initialized, 1,
+		    memory_order_release);
+		if (write(c->ready_fd, &one, sizeof(one)) != sizeof(one))
+			fatal("%s: eventfd", __func__);
+	}
+	restart_resend(FSWORKER_FUSE_FD);
 }
 
 static void
@@ -475,7 +511,7 @@ int
 main(int argc, char *argv[])
 {
 	/* Nothing inherited beyond the descriptors of the contract. */
-	if (close_range(FSWORKER_MNT_FD + 1, ~0U, 0) == -1)
+	if (close_range(FSWORKER_STATE_FD + 1, ~0U, 0) == -1)
 		err(1, "close_range");
 	stdio_open();
 	/* Before getopt(): it moves the arguments out of the way. */
@@ -487,6 +523,7 @@ main(int argc, char *argv[])
 	log_procinit("fsworker");
 	log_setverbose(conf.verbose);
 	check_descriptors();
+	restart_init(&conf);
 	passthrough_init(&conf);
 	setup_signals();
 	umask(0);		/* the requests carry the caller's umask */
@@ -494,6 +531,8 @@ main(int argc, char *argv[])
 	setup_descriptors(&conf);
 	lock_init();
 	inode_init(sandbox_enter(&conf));
+	if (restart_recovering())
+		take_over(&conf);
 	start_threads(&conf);
 	log_info("%s: %d threads, uid %u gid %u", conf.mountpoint,
 	    conf.nthreads, conf.uid, conf.gid);

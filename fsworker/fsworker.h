@@ -56,6 +56,7 @@ struct worker_conf {
 	int			 writeback;
 	enum passthrough_mode	 passthrough;
 	int			 noxattr;
+	int			 restart;	/* restart in place */
 	int			 nthreads;
 
 	/* Descriptors, set up before the sandbox. */
@@ -134,6 +135,30 @@ struct handle {
 	int32_t			 backing_id;	/* what it gave */
 };
 
+/*
+ * What a worker of a restartable mount keeps for the next (restart.c):
+ * one record per node slot and per handle slot.
+ */
+struct rs_node {
+	uint32_t		 gen;
+	uint32_t		 type;		/* S_IFMT bits */
+	uint64_t		 nlookup;	/* 0: not held by the kernel */
+	uint64_t		 dev;
+	uint64_t		 ino;
+	uint64_t		 parent;	/* 0 while name is written */
+	char			 name[256];
+};
+
+struct rs_handle {
+	uint32_t		 gen;
+	uint32_t		 open;		/* not yet released */
+	uint64_t		 nodeid;
+	int32_t			 flags;		/* of its descriptor */
+	int32_t			 backing_id;
+	uint32_t		 dir;
+	uint32_t		 pad;
+};
+
 /* fsworker.c */
 extern struct worker_conf	*wconf;
 extern struct worker_stats	 wstats;
@@ -161,6 +186,10 @@ uint32_t attr_timeout(void);
 
 /* inode.c */
 void		 inode_init(int);
+uint32_t	 inode_recover(void);
+void		 inode_note_name(const struct inode *, uint64_t,
+		    const char *);
+void		 inode_renamed(const struct inode *, const char *);
 struct inode	*inode_get(uint64_t, int *);
 struct inode	*inode_get_dir(uint64_t, int *);
 void		 inode_put(struct inode *);
@@ -181,6 +210,8 @@ int		 handle_new(int, struct inode *, struct dirstream *,
 struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);
+void		 handle_note_backing(struct handle *);
+uint32_t	 handle_recover(void);
 int		 handle_release(uint64_t, uint64_t);
 
 /* passthrough.c */
@@ -188,6 +219,7 @@ void	 passthrough_init(struct worker_conf *);
 int	 passthrough_possible(void);
 int32_t	 passthrough_open(struct inode *, int);
 void	 passthrough_close(struct inode *, int32_t);
+int	 passthrough_recover(struct inode *, int32_t);
 
 /* ops_node.c */
 int	 op_lookup(struct req *);
@@ -215,6 +247,7 @@ int	 op_opendir(struct req *);
 int	 op_readdir(struct req *);
 int	 op_readdirplus(struct req *);
 int	 op_releasedir(struct req *);
+struct dirstream *dirstream_new(void);
 void	 dirstream_free(struct dirstream *);
 
 /* ops_file.c */
@@ -258,6 +291,23 @@ struct cred_save {
 void	 cred_thread_init(void);
 int	 cred_enter(const struct req *, mode_t, gid_t, struct cred_save *);
 void	 cred_leave(struct cred_save *);
+
+/* restart.c */
+void		 restart_init(struct worker_conf *);
+int		 restart_active(void);
+int		 restart_recovering(void);
+uint32_t	 restart_node_capacity(void);
+uint32_t	 restart_handle_capacity(void);
+void		 restart_save_session(const struct fuse_sess *);
+int		 restart_load_session(struct fuse_sess *);
+struct rs_node	*restart_node(uint32_t);
+struct rs_handle *restart_handle(uint32_t);
+uint32_t	 restart_node_hiwat(void);
+uint32_t	 restart_handle_hiwat(void);
+void		 restart_set_node_hiwat(uint32_t);
+void		 restart_set_handle_hiwat(uint32_t);
+void		 restart_name(struct rs_node *, uint64_t, const char *);
+void		 restart_resend(int);
 
 /* sandbox.c */
 int	 sandbox_enter(struct worker_conf *);

@@ -211,6 +211,12 @@ fuse_dispatch(struct fuse_thread *t, size_t n)
 		return;
 	}
 	if (hdr->opcode == FUSE_INIT) {
+		/* Sent again: the last worker died before its reply. */
+		if (restart_recovering()) {
+			if ((error = fuse_init(&req)) != 0)
+				reply_err(&req, error);
+			return;
+		}
 		reply_err(&req, EPROTO);
 		return;
 	}
@@ -333,6 +339,7 @@ fuse_init(struct req *req)
 	    __func__, wconf->mountpoint, fsess.minor, in->minor,
 	    (unsigned long long)fsess.flags, (unsigned long long)offered);
 	/* No other request arrives before the kernel has this reply. */
+	restart_save_session(&fsess);
 	atomic_store_explicit(&fsess.initialized, 1, memory_order_release);
 	if (reply_data(req, &out, sizeof(out)) != 0)
 		fatalx("%s: INIT reply refused", __func__);

@@ -5,8 +5,10 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,6 +45,10 @@ handle_slot_alloc(void)
 		hfreehead = hslots[idx].nextfree;
 		return idx;
 	}
+	/* A restartable mount's slots all have a record. */
+	if (restart_handle_capacity() != 0 &&
+	    hhiwat >= restart_handle_capacity())
+		return 0;
 	if (hhiwat >= nhslots) {
 		if (nhslots == HTAB_MAX)
 			return 0;
@@ -56,7 +62,38 @@ handle_slot_alloc(void)
 		hslots = ns;
 		nhslots = n;
 	}
+	restart_set_handle_hiwat(hhiwat + 1);
 	return hhiwat++;
+}
+
+/* Called with the table locked: the record follows the handle. */
+static void
+handle_record(const struct handle *hp)
+{
+	struct rs_handle	*r;
+	uint32_t		 idx = (uint32_t)hp->fh;
+	int			 fl;
+
+	if ((r = restart_handle(idx)) == NULL)
+		return;
+	r->open = 0;
+	r->gen = hslots[idx].gen;
+	r->nodeid = hp->inode->nodeid;
+	r->dir = hp->dir != NULL;
+	r->backing_id = hp->backing_id;
+	if ((fl = fcntl(hp->fd, F_GETFL)) == -1)
+		return;
+	r->flags = fl;
+	r->open = hp->open;
+}
+
+/* The backing id file_handle() gave the handle, for the next worker. */
+void
+handle_note_backing(struct handle *hp)
+{
+	pthread_mutex_lock(&htab_lock);
+	handle_record(hp);
+	pthread_mutex_unlock(&htab_lock);
 }
 
 /*
@@ -84,6 +121,7 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir, uint64_t *fhp)
 	hp->refs = 1;		/* the table's, until RELEASE */
 	hp->open = 1;
 	hslots[idx].hp = hp;
+	handle_record(hp);
 	pthread_mutex_unlock(&htab_lock);
 	atomic_fetch_add(&wstats.handles, 1);
 	*fhp = hp->fh;
@@ -148,8 +186,9 @@ handle_free(struct handle *hp)
 void
 handle_put(struct handle *hp)
 {
-	uint32_t	 idx = (uint32_t)hp->fh;
-	int		 last;
+	struct rs_handle	*r;
+	uint32_t		 idx = (uint32_t)hp->fh;
+	int			 last;
 
 	pthread_mutex_lock(&htab_lock);
 	if (hp->refs == 0)
@@ -158,6 +197,10 @@ handle_put(struct handle *hp)
 	if ((last = --hp->refs == 0)) {
 		hslots[idx].hp = NULL;
 		hslots[idx].gen++;
+		if ((r = restart_handle(idx)) != NULL) {
+			r->open = 0;
+			r->gen = hslots[idx].gen;
+		}
 		hslots[idx].nextfree = hfreehead;
 		hfreehead = idx;
 	}
@@ -173,8 +216,9 @@ handle_put(struct handle *hp)
 int
 handle_release(uint64_t fh, uint64_t nodeid)
 {
-	struct handle	*hp;
-	int		 error;
+	struct rs_handle	*r;
+	struct handle		*hp;
+	int			 error;
 
 	if ((hp = handle_get(fh, nodeid, &error)) == NULL)
 		return error;
@@ -185,8 +229,91 @@ handle_release(uint64_t fh, uint64_t nodeid)
 		return EBADF;
 	}
 	hp->open = 0;
+	if ((r = restart_handle((uint32_t)fh)) != NULL)
+		r->open = 0;
 	hp->refs--;		/* the table's */
 	pthread_mutex_unlock(&htab_lock);
 	handle_put(hp);
 	return 0;
+}
+
+/* The open flags a handle is opened again with: never creating. */
+#define HANDLE_REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | \
+	O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
+
+static struct handle *
+handle_recover_one(const struct rs_handle *r, uint32_t idx)
+{
+	struct inode	*ip;
+	struct handle	*hp;
+	int		 fd, error;
+
+	if ((ip = inode_get(r->nodeid, &error)) == NULL)
+		return NULL;
+	if (r->dir ? ip->type != S_IFDIR : ip->type != S_IFREG)
+		goto fail;
+	fd = inode_reopen(ip, r->dir ? O_RDONLY :
+	    r->flags & HANDLE_REOPEN_FLAGS);
+	if (fd == -1)
+		goto fail;
+	if ((hp = calloc(1, sizeof(*hp))) == NULL ||
+	    (r->dir && (hp->dir = dirstream_new()) == NULL)) {
+		free(hp);
+		close(fd);
+		goto fail;
+	}
+	hp->fd = fd;
+	hp->inode = ip;
+	hp->fh = (uint64_t)r->gen << 32 | idx;
+	hp->refs = 1;
+	hp->open = 1;
+	if (!r->dir) {
+		hp->counted = passthrough_recover(ip, r->backing_id);
+		hp->backing_id = r->backing_id;
+	}
+	return hp;
+ fail:
+	inode_put(ip);
+	return NULL;
+}
+
+/*
+ * A new worker of a restartable mount: every handle the kernel may
+ * still use, opened again on its recovered node.  One that cannot be
+ * is lost (EBADF from then on, and its backing file, if any, stays
+ * registered until the mount goes).  Returns the number lost.
+ */
+uint32_t
+handle_recover(void)
+{
+	struct rs_handle	*r;
+	struct handle		*hp;
+	uint32_t		 hi = restart_handle_hiwat(), idx, n;
+	uint32_t		 lost = 0;
+
+	for (n = HTAB_MIN; n < hi; n *= 2)
+		;
+	if ((hslots = calloc(n, sizeof(*hslots))) == NULL)
+		fatal("%s", __func__);
+	nhslots = n;
+	for (idx = hi - 1; idx > 0; idx--) {
+		r = restart_handle(idx);
+		hp = r->open ? handle_recover_one(r, idx) : NULL;
+		if (hp != NULL) {
+			hslots[idx].hp = hp;
+			hslots[idx].gen = r->gen;
+			atomic_fetch_add(&wstats.handles, 1);
+			continue;
+		}
+		if (r->open) {
+			lost++;
+			r->open = 0;
+			r->gen++;
+		}
+		hslots[idx].gen = r->gen;
+		hslots[idx].nextfree = hfreehead;
+		hfreehead = idx;
+	}
+	hhiwat = hi;
+	return lost;
 }

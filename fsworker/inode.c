@@ -100,6 +100,9 @@ inode_slot_alloc(void)
 		freehead = slots[idx].nextfree;
 		return idx;
 	}
+	/* A restartable mount's slots all have a record. */
+	if (restart_node_capacity() != 0 && hiwat >= restart_node_capacity())
+		return 0;
 	if (hiwat == nslots) {
 		if (nslots == ITAB_MAX)
 			return 0;
@@ -110,7 +113,68 @@ inode_slot_alloc(void)
 		slots = ns;
 		nslots = n;
 	}
+	restart_set_node_hiwat(hiwat + 1);
 	return hiwat++;
+}
+
+/* Called with the table locked: the record follows the node. */
+static void
+inode_record(const struct inode *ip)
+{
+	struct rs_node	*r;
+	uint32_t	 idx = (uint32_t)ip->nodeid;
+
+	if ((r = restart_node(idx)) == NULL)
+		return;
+	if (r->gen != slots[idx].gen || r->dev != ip->dev ||
+	    r->ino != ip->ino) {
+		r->parent = 0;
+		r->name[0] = '\0';
+		r->gen = slots[idx].gen;
+		r->type = ip->type;
+		r->dev = ip->dev;
+		r->ino = ip->ino;
+	}
+	r->nlookup = ip->nlookup;
+}
+
+/*
+ * Where the next worker will look for the node: the name it was last
+ * found under, in the directory node parent.
+ */
+void
+inode_note_name(const struct inode *ip, uint64_t parent, const char *name)
+{
+	struct rs_node	*r;
+
+	if (!restart_active())
+		return;
+	pthread_mutex_lock(&itab_lock);
+	if ((r = restart_node((uint32_t)ip->nodeid)) != NULL &&
+	    slots[(uint32_t)ip->nodeid].ip == ip)
+		restart_name(r, parent, name);
+	pthread_mutex_unlock(&itab_lock);
+}
+
+/* After a rename through the mount: the node now at name in dir. */
+void
+inode_renamed(const struct inode *dir, const char *name)
+{
+	struct inode	*ip;
+	struct stat	 st;
+	struct rs_node	*r;
+
+	if (!restart_active() ||
+	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return;
+	pthread_mutex_lock(&itab_lock);
+	for (ip = hash[inode_hashval(st.st_dev, st.st_ino)]; ip != NULL;
+	    ip = ip->hnext)
+		if (ip->dev == st.st_dev && ip->ino == st.st_ino)
+			break;
+	if (ip != NULL && (r = restart_node((uint32_t)ip->nodeid)) != NULL)
+		restart_name(r, dir->nodeid, name);
+	pthread_mutex_unlock(&itab_lock);
 }
 
 void
@@ -138,6 +202,125 @@ inode_init(int rootfd)
 	slots[FUSE_ROOT_ID].ip = ip;
 	hiwat = FUSE_ROOT_ID + 1;	/* index 0 is never a node */
 	atomic_store(&wstats.nodes, 1);
+}
+
+/*
+ * The recovery of node idx from its record, and of the directories
+ * above it first; state[] marks what is decided (RV_*).  Called before
+ * the threads start.
+ */
+#define RV_TODO		0
+#define RV_BUSY		1	/* being recovered: a loop if met again */
+#define RV_OK		2
+#define RV_LOST		3
+
+static int
+inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
+{
+	struct rs_node	*r = restart_node(idx), *pr;
+	struct inode	*dir, *ip, *p;
+	struct stat	 st;
+	char		 name[sizeof(r->name)];
+	uint64_t	 parent = r->parent;
+	uint32_t	 pidx = (uint32_t)parent;
+	int		 fd;
+
+	if (state[idx] != RV_TODO)
+		return state[idx] == RV_OK;
+	state[idx] = RV_LOST;
+	if (r->nlookup == 0 || memchr(r->name, '\0', sizeof(r->name)) == NULL)
+		return 0;
+	memcpy(name, r->name, sizeof(name));
+	if (!name_is_valid(name) || pidx == 0 || pidx >= hi)
+		return 0;
+	if ((pr = restart_node(pidx)) == NULL || pr->gen != parent >> 32)
+		return 0;
+	state[idx] = RV_BUSY;
+	if (pidx != FUSE_ROOT_ID && !inode_recover_one(pidx, hi, state)) {
+		state[idx] = RV_LOST;
+		return 0;
+	}
+	state[idx] = RV_LOST;
+	if ((dir = slots[pidx].ip) == NULL || dir->type != S_IFDIR)
+		return 0;
+	if ((fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == -1 || st.st_dev != r->dev ||
+	    st.st_ino != r->ino || (st.st_mode & S_IFMT) != r->type) {
+		close(fd);
+		return 0;
+	}
+	for (p = hash[inode_hashval(st.st_dev, st.st_ino)]; p != NULL;
+	    p = p->hnext)
+		if (p->dev == st.st_dev && p->ino == st.st_ino)
+			break;
+	if (p != NULL || (ip = calloc(1, sizeof(*ip))) == NULL) {
+		close(fd);
+		return 0;
+	}
+	ip->fd = fd;
+	ip->dev = st.st_dev;
+	ip->ino = st.st_ino;
+	ip->type = st.st_mode & S_IFMT;
+	ip->nodeid = (uint64_t)r->gen << 32 | idx;
+	ip->nlookup = r->nlookup;
+	slots[idx].ip = ip;
+	slots[idx].gen = r->gen;
+	if (++hashcount > hashsize)
+		inode_hash_grow();
+	ip->hnext = hash[inode_hashval(ip->dev, ip->ino)];
+	hash[inode_hashval(ip->dev, ip->ino)] = ip;
+	atomic_fetch_add(&wstats.nodes, 1);
+	state[idx] = RV_OK;
+	return 1;
+}
+
+/*
+ * A new worker of a restartable mount: every node the kernel still
+ * holds, found again where the last worker saw it.  A node not found,
+ * or found to be another file, is lost: its slot's generation moves on
+ * and the kernel's id for it gets ESTALE.  Returns the number lost.
+ */
+uint32_t
+inode_recover(void)
+{
+	struct rs_node	*r;
+	unsigned char	*state;
+	uint32_t	 hi = restart_node_hiwat(), idx, n;
+	uint32_t	 lost = 0;
+
+	if ((state = calloc(hi, 1)) == NULL)
+		fatal("%s", __func__);
+	if (hi > nslots) {
+		for (n = nslots; n < hi; n *= 2)
+			;
+		if ((slots = reallocarray(slots, n, sizeof(*slots))) == NULL)
+			fatal("%s", __func__);
+		memset(slots + nslots, 0, (size_t)(n - nslots) *
+		    sizeof(*slots));
+		nslots = n;
+	}
+	pthread_mutex_lock(&itab_lock);
+	for (idx = FUSE_ROOT_ID + 1; idx < hi; idx++)
+		inode_recover_one(idx, hi, state);
+	/* Backwards, so that the lowest free slots are used first. */
+	for (idx = hi - 1; idx > FUSE_ROOT_ID; idx--) {
+		if (state[idx] == RV_OK)
+			continue;
+		r = restart_node(idx);
+		if (r->nlookup != 0) {
+			lost++;
+			r->gen++;
+			r->nlookup = 0;
+		}
+		slots[idx].gen = r->gen;
+		slots[idx].nextfree = freehead;
+		freehead = idx;
+	}
+	hiwat = hi;
+	pthread_mutex_unlock(&itab_lock);
+	free(state);
+	return lost;
 }
 
 /* A referenced node for a nodeid from the kernel, or NULL and ESTALE. */
@@ -182,11 +365,16 @@ inode_get_dir(uint64_t nodeid, int *error)
 static int
 inode_free_locked(struct inode *ip)
 {
+	struct rs_node	*r;
 	uint32_t	 idx = (uint32_t)ip->nodeid;
 	int		 fd = ip->fd;
 
 	slots[idx].ip = NULL;
 	slots[idx].gen++;
+	if ((r = restart_node(idx)) != NULL) {
+		r->nlookup = 0;
+		r->gen = slots[idx].gen;
+	}
 	slots[idx].nextfree = freehead;
 	freehead = idx;
 	atomic_fetch_sub(&wstats.nodes, 1);
@@ -250,6 +438,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	if (ip != NULL) {
 		ip->nlookup++;
 		ip->refs++;
+		inode_record(ip);
 		pthread_mutex_unlock(&itab_lock);
 		free(nip);
 		close(fd);
@@ -275,6 +464,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	h = inode_hashval(nip->dev, nip->ino);
 	nip->hnext = hash[h];
 	hash[h] = nip;
+	inode_record(nip);
 	pthread_mutex_unlock(&itab_lock);
 	atomic_fetch_add(&wstats.nodes, 1);
 	*ipp = nip;
@@ -286,7 +476,7 @@ int
 inode_lookup(struct inode *dir, const char *name, struct stat *st,
     struct inode **ipp)
 {
-	int	 fd;
+	int	 fd, error;
 
 	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
@@ -295,7 +485,10 @@ inode_lookup(struct inode *dir, const char *name, struct stat *st,
 		close(fd);
 		return errno;
 	}
-	return inode_add_fd(fd, st, ipp);
+	if ((error = inode_add_fd(fd, st, ipp)) != 0)
+		return error;
+	inode_note_name(*ipp, dir->nodeid, name);
+	return 0;
 }
 
 void
@@ -323,6 +516,7 @@ inode_forget(uint64_t nodeid, uint64_t nlookup)
 			nlookup = ip->nlookup;
 		}
 		ip->nlookup -= nlookup;
+		inode_record(ip);
 		if (ip->nlookup == 0) {
 			if (inode_unhash(ip) == -1)
 				fatalx("%s: node %#llx not hashed", __func__,

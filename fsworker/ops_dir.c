@@ -220,6 +220,11 @@ dir_rename(struct req *req, uint64_t newdirid, size_t off, unsigned int flags)
 		if (flags & RENAME_WHITEOUT)
 			cred_leave(&cs);
 	}
+	if (error == 0) {
+		inode_renamed(newdir, newname);
+		if (flags & RENAME_EXCHANGE)
+			inode_renamed(olddir, oldname);
+	}
 	inode_put(newdir);
 	inode_put(olddir);
 	if (error)

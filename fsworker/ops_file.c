@@ -140,6 +140,7 @@ file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 		fatalx("%s: new handle gone", __func__);
 	hp->counted = 1;
 	hp->backing_id = id;
+	handle_note_backing(hp);
 	handle_put(hp);
 	if (id > 0) {
 		o->open_flags = FOPEN_PASSTHROUGH;
@@ -254,7 +255,7 @@ create_open(const struct req *req, struct inode *dir, const char *name,
 
 /* Makes the node and handle of a file just created and replies. */
 static int
-create_reply(struct req *req, int fd)
+create_reply(struct req *req, int fd, const char *name)
 {
 	struct {
 		struct fuse_entry_out	e;
@@ -270,6 +271,8 @@ create_reply(struct req *req, int fd)
 		return errno;
 	if ((error = inode_add_fd(pathfd, &st, &ip)) != 0)
 		return error;
+	if (name != NULL)
+		inode_note_name(ip, req->hdr->nodeid, name);
 	fill_entry(&out.e, ip, &st);
 	if ((error = file_handle(fd, ip, &out.o)) != 0) {
 		inode_forget(ip->nodeid, 1);
@@ -311,7 +314,7 @@ op_create(struct req *req)
 		close(fd);
 		return error;
 	}
-	if ((error = create_reply(req, fd)) != 0)
+	if ((error = create_reply(req, fd, name)) != 0)
 		close(fd);
 	return error;
 }
@@ -342,7 +345,7 @@ op_tmpfile(struct req *req)
 	inode_put(dir);
 	if (error)
 		return error;
-	if ((error = create_reply(req, fd)) != 0)
+	if ((error = create_reply(req, fd, NULL)) != 0)
 		close(fd);
 	return error;
 }

@@ -178,6 +178,31 @@ passthrough_open(struct inode *ip, int fd)
 	return id;
 }
 
+/*
+ * A handle a new worker took over, with the backing id (or 0) its
+ * open was given: counted as it was.  Returns whether it is counted,
+ * that is whether passthrough_close() is owed.
+ */
+int
+passthrough_recover(struct inode *ip, int32_t id)
+{
+	int	 counted = 1;
+
+	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
+		return 0;
+	pthread_mutex_lock(&pt_lock);
+	if (id > 0 && ip->cached_opens == 0 &&
+	    (ip->pt_opens == 0 || ip->backing_id == id)) {
+		ip->backing_id = id;
+		ip->pt_opens++;
+	} else if (id == 0 && ip->pt_opens == 0)
+		ip->cached_opens++;
+	else
+		counted = 0;
+	pthread_mutex_unlock(&pt_lock);
+	return counted;
+}
+
 void
 passthrough_close(struct inode *ip, int32_t id)
 {

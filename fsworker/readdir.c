@@ -40,7 +40,7 @@ struct dirfill {
 	size_t		 nlooked;
 };
 
-static struct dirstream *
+struct dirstream *
 dirstream_new(void)
 {
 	struct dirstream	*ds;

@@ -22,6 +22,7 @@
 #define FSWORKER_SRC_FD		4	/* fsworker: the source directory */
 #define FSWORKER_CHAN_FD	5	/* fsworker: channel to the parent */
 #define FSWORKER_MNT_FD		6	/* fsworker: channel to fsmount */
+#define FSWORKER_STATE_FD	7	/* fsworker: restart state (-o restart) */
 
 #define FSMSG_PATH_MAX		4096	/* longest path carried, with NUL */
 #define FSMSG_OPTS_MAX		1024	/* longest option string */
@@ -69,6 +70,7 @@ enum fsmsg_type {
 	MSG_FSM_RELOAD_RESULT,		/* u32 reqid, u32 errno, str message */
 	MSG_FSM_WORKER_EXIT,		/* struct fsmsg_worker_exit */
 	MSG_FSM_LOG,			/* p->fsmount: u32 reqid, u32 FSMSG_LOG_* */
+	MSG_FSM_WORKER_RESTART,		/* fd worker channel; fsmsg_worker_restart */
 
 	MSG_TYPE_MAX
 };
@@ -106,7 +108,7 @@ struct fsmsg_mount_info {
 	int64_t			started;	/* seconds since the epoch */
 	int64_t			now;		/* the daemon's clock */
 	uint32_t		flags;		/* FSMSG_MOUNT_* */
-	uint32_t		pad;
+	uint32_t		restarts;	/* workers restarted in place */
 	struct fsmsg_stats	stats;
 };
 
@@ -142,6 +144,28 @@ struct fsmsg_worker_exit {
 	uint32_t	unmounted;	/* it exited after an unmount */
 	uint32_t	pad;
 };
+
+/*
+ * A restartable mount's worker died and fsmount started another on the
+ * same FUSE connection; the mount stays.  The new worker's channel is
+ * the message's descriptor.
+ */
+struct fsmsg_worker_restart {
+	uint32_t	id;
+	int32_t		old_pid;
+	int32_t		status;		/* the old worker's, from waitpid() */
+	int32_t		pid;		/* the new worker */
+	uint32_t	restarts;	/* since the mount was made */
+	uint32_t	pad;
+};
+
+/*
+ * The restart state: a memfd fsmount makes for each restartable mount,
+ * of this fixed size, sealed against shrinking and growing, and hands
+ * to every worker of the mount on FSWORKER_STATE_FD.  Only workers read
+ * and write what is in it (fsworker/restart.c).
+ */
+#define FSMSG_STATE_SIZE	(64UL * 1024 * 1024)
 
 /*
  * MSG_BACKING_CLOSE names id; MSG_BACKING_RESULT answers each request

@@ -30,6 +30,7 @@ static const struct {
 	{ "passthrough",	MO_PASSTHROUGH },
 	{ "nopassthrough",	MO_NOPASSTHROUGH },
 	{ "noxattr",		MO_NOXATTR },
+	{ "restart",		MO_RESTART },
 };
 
 static const char *mntopt_cache_names[] = { "never", "auto", "always" };

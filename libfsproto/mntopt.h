@@ -19,6 +19,7 @@
 #define MO_PASSTHROUGH		0x0080
 #define MO_NOPASSTHROUGH	0x0100
 #define MO_NOXATTR		0x0200
+#define MO_RESTART		0x0400
 
 #define MO_CACHE_NEVER		0
 #define MO_CACHE_AUTO		1

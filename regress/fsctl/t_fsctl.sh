@@ -336,7 +336,8 @@ import json, sys
 a = json.load(open(sys.argv[1]))
 keys = ["id", "mountpoint", "source", "owner", "uid", "pid", "state",
     "reason", "started", "uptime", "options", "static", "requests",
-    "bytes_read", "bytes_written", "errors", "nodes", "handles"]
+    "bytes_read", "bytes_written", "errors", "nodes", "handles",
+    "restarts"]
 assert len(a) == 2, a
 for o in a:
     assert list(o) == keys, list(o)
@@ -345,13 +346,13 @@ want = [
         owner="alice", uid=1000, pid=4242, state="running", reason="",
         started=1700000000, uptime=192, options="ro,noexec", static=False,
         requests=12345, bytes_read=1048576, bytes_written=2048, errors=3,
-        nodes=17, handles=2),
+        nodes=17, handles=2, restarts=0),
     dict(id=12, mountpoint="/mnt/static",
         source="/export/tab\there \"q\" back\\slash", owner="root", uid=0,
         pid=0, state="failed", reason="killed by signal 9",
         started=1699992500, uptime=7500, options="", static=True,
         requests=7, bytes_read=0, bytes_written=0, errors=1, nodes=0,
-        handles=0),
+        handles=0, restarts=0),
 ]
 for got, exp in zip(a, want):
     assert got == exp, (got, exp)

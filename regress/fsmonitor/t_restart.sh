@@ -1,0 +1,265 @@
+# Restart in place (-o restart): a killed worker is followed by another
+# on the same connection, and a process working in the mount goes on.
+
+. "$(atf_get_srcdir)/common.sh"
+
+RWLOOP="$(atf_get_srcdir)/rwloop"
+
+# wait_until SECONDS command...: poll every 50 ms.
+wait_until()
+{
+	limit=$(($1 * 20))
+	shift
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -gt $limit ] && return 1
+		sleep 0.05
+	done
+}
+
+# status_of MOUNTPOINT FIELD: a field of the mount's JSON status.
+status_of()
+{
+	fsctl status -j | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["mountpoint"] == sys.argv[1]:
+        print(m[sys.argv[2]])' "$1" "$2"
+}
+
+running_as()
+{
+	[ "$(status_of "$1" pid)" = "$2" ] &&
+	    [ "$(status_of "$1" state)" = running ]
+}
+
+serving_new()
+{
+	p=$(status_of "$1" pid)
+	[ -n "$p" ] && [ "$p" != "$2" ] &&
+	    [ "$(status_of "$1" state)" = running ]
+}
+
+not_mounted()
+{
+	! fsm_is_mounted "$1"
+}
+
+# check_records SOURCEFILE OUTPUT: every record rwloop did not report
+# lost is in the backing file, whole.
+check_records()
+{
+	python3 - "$1" "$2" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+out = open(sys.argv[2]).read().split("\n")
+n = int([l for l in out if l.startswith("iterations ")][0].split()[1])
+lost = {int(l.split()[1]) for l in out if l.startswith("lost ")}
+bad = [i for i in range(n) if i not in lost and
+    data[i * 16:i * 16 + 16] != b"rec %011d\n" % i]
+if bad:
+    sys.exit("records missing or wrong: %s" % bad[:10])
+EOF
+}
+
+# restart_rw OPTIONS: the body of the read-and-write tests.
+restart_rw()
+{
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	chown "$TESTUSER" "$w/s" "$w/m"
+	atf_check fsctl_as "$TESTUSER" mount -o "$1" "$w/s" "$w/m"
+	old=$(status_of "$w/m" pid)
+	as_user "$TESTUSER" "$RWLOOP" "$w/m" 6 >out 2>err &
+	loop=$!
+	sleep 2
+	atf_check test -s "$w/s/log"
+	kill -KILL "$old"
+	wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker serves: $(fsctl status)"
+	new=$(status_of "$w/m" pid)
+	wait "$loop" || atf_fail "rwloop failed: $(cat err)"
+	cat out err
+	grep -q "^iterations " out || atf_fail "rwloop said nothing"
+	failures=$(awk '$1 == "failures" { print $2 }' out)
+	[ "$failures" -le 1 ] ||
+	    atf_fail "$failures failed operations: $(head err)"
+	check_records "$w/s/log" out || atf_fail "synced data lost"
+	# Still the same mount, served by the new worker.
+	fsm_is_mounted "$w/m" || atf_fail "the mount is gone"
+	[ "$(status_of "$w/m" pid)" = "$new" ] || atf_fail "pid changed"
+	[ "$(status_of "$w/m" restarts)" = 1 ] || atf_fail "restarts"
+	atf_check -o match:"running \\(restarted 1\\)" fsctl status
+	fsm_log | grep -q "took over" || atf_fail "no take-over logged"
+	atf_check as_user "$TESTUSER" touch "$w/m/after"
+	atf_check test -f "$w/s/after"
+	atf_check fsctl_as "$TESTUSER" unmount "$w/m"
+	wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
+}
+
+atf_test_case rw_passthrough cleanup
+rw_passthrough_head()
+{
+	atf_set descr "A process reading, writing and fsyncing through a " \
+	    "restartable mount (passthrough on) while its worker is " \
+	    "killed sees at most one failed operation and loses no " \
+	    "synced data; a new worker serves the same mount"
+	atf_set require.user root
+	atf_set timeout 120
+}
+rw_passthrough_body()
+{
+	restart_rw restart
+}
+rw_passthrough_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case rw_served cleanup
+rw_served_head()
+{
+	atf_set descr "The same with nopassthrough: every read and write " \
+	    "goes to the worker, and the open file's handle is taken over"
+	atf_set require.user root
+	atf_set timeout 120
+}
+rw_served_body()
+{
+	restart_rw restart,nopassthrough
+}
+rw_served_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case limit cleanup
+limit_head()
+{
+	atf_set descr "A worker that keeps dying is restarted 5 times, " \
+	    "then the mount fails and is detached as without restart"
+	atf_set require.user root
+	atf_set timeout 120
+}
+limit_body()
+{
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	atf_check fsctl mount -o restart "$w/s" "$w/m"
+	for i in 1 2 3 4 5; do
+		old=$(status_of "$w/m" pid)
+		kill -KILL "$old"
+		wait_until 10 serving_new "$w/m" "$old" ||
+		    atf_fail "restart $i: $(fsctl status)"
+	done
+	[ "$(status_of "$w/m" restarts)" = 5 ] || atf_fail "restarts"
+	kill -KILL "$(status_of "$w/m" pid)"
+	wait_until 5 not_mounted "$w/m" ||
+	    atf_fail "the mount is still there after the sixth death"
+	atf_check -o match:"failed \\(killed by signal 9\\)" fsctl status
+	fsm_log | grep -q "giving up" || atf_fail "no give-up logged"
+}
+limit_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case clean_exit cleanup
+clean_exit_head()
+{
+	atf_set descr "A worker that exits by itself (its parent channel " \
+	    "gone, unmounted) is not restarted: unmount works as before"
+	atf_set require.user root
+}
+clean_exit_body()
+{
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	atf_check fsctl mount -o restart "$w/s" "$w/m"
+	old=$(status_of "$w/m" pid)
+	atf_check fsctl unmount "$w/m"
+	wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
+	atf_check -s exit:1 -e ignore kill -0 "$old"
+	! fsm_log | grep -q "restarted as" || atf_fail "restarted"
+}
+clean_exit_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case static_mount cleanup
+static_mount_head()
+{
+	atf_set descr "restart in the options of a static mount in " \
+	    "fsmonitor.conf works as on the command line"
+	atf_set require.user root
+}
+static_mount_body()
+{
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	echo data >"$w/s/f"
+	fsm_start "mount \"$w/s\" on \"$w/m\" options \"restart\""
+	wait_until 5 fsm_is_mounted "$w/m" || atf_fail "not mounted"
+	wait_until 5 running_as "$w/m" "$(status_of "$w/m" pid)" ||
+	    atf_fail "not running"
+	old=$(status_of "$w/m" pid)
+	kill -KILL "$old"
+	wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker: $(fsctl status)"
+	atf_check -o inline:"data\n" cat "$w/m/f"
+	[ "$(status_of "$w/m" restarts)" = 1 ] || atf_fail "restarts"
+}
+static_mount_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case renamed_behind cleanup
+renamed_behind_head()
+{
+	atf_set descr "The documented limit: a file renamed in the source " \
+	    "behind the mount's back cannot be found again by the new " \
+	    "worker; its open handle fails, its new name works"
+	atf_set require.user root
+}
+renamed_behind_body()
+{
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	echo one >"$w/s/f"
+	atf_check fsctl mount -o restart,nopassthrough,cache=never \
+	    "$w/s" "$w/m"
+	exec 3<"$w/m/f"
+	mv "$w/s/f" "$w/s/g"
+	old=$(status_of "$w/m" pid)
+	kill -KILL "$old"
+	wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker: $(fsctl status)"
+	atf_check -s not-exit:0 -e match:"Bad file descriptor" cat <&3
+	exec 3<&-
+	atf_check -o inline:"one\n" cat "$w/m/g"
+	fsm_log | grep -q "lost 1 nodes, 1 handles" ||
+	    atf_fail "the loss is not logged"
+}
+renamed_behind_cleanup()
+{
+	exec 3<&- 2>/dev/null
+	fsm_cleanup
+}
+
+atf_init_test_cases()
+{
+	atf_add_test_case rw_passthrough
+	atf_add_test_case rw_served
+	atf_add_test_case limit
+	atf_add_test_case clean_exit
+	atf_add_test_case static_mount
+	atf_add_test_case renamed_behind
+}
