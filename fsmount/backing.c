@@ -110,17 +110,16 @@ backing_open(struct fsm_mount *m, int fd, struct fsmsg_backing *res)
 	m->nbacking++;
 }
 
+/* Not answered: the worker does not wait for it.  Failures are logged. */
 static void
-backing_close(struct fsm_mount *m, const struct fsmsg_backing *req,
-    struct fsmsg_backing *res)
+backing_close(struct fsm_mount *m, const struct fsmsg_backing *req)
 {
 	uint32_t	id = (uint32_t)req->id;
 
-	res->id = req->id;
 	if (m->fuse_fd == -1)
-		res->error = ENOTCONN;
-	else if (ioctl(m->fuse_fd, FUSE_DEV_IOC_BACKING_CLOSE, &id) == -1)
-		res->error = errno;
+		return;
+	if (ioctl(m->fuse_fd, FUSE_DEV_IOC_BACKING_CLOSE, &id) == -1)
+		log_warn("%s: backing %d", m->mountpoint, req->id);
 	else if (m->nbacking > 0)
 		m->nbacking--;
 }
@@ -151,15 +150,14 @@ backing_dispatch(struct fsm_mount *m, struct fsproto_msg *msg)
 		if (msg->fd != -1 ||
 		    fsproto_get_exact(msg, &req, sizeof(req)) == -1)
 			return (-1);
-		backing_close(m, &req, &res);
-		break;
+		backing_close(m, &req);
+		return (0);
 	default:
 		return (-1);
 	}
 	if (res.error != 0)
-		log_debug("%s: %s: %s", m->mountpoint,
-		    msg->hdr.type == MSG_BACKING_OPEN ? "backing open" :
-		    "backing close", strerror(res.error));
+		log_debug("%s: backing open: %s", m->mountpoint,
+		    strerror(res.error));
 	if (fsproto_compose(&m->wchan, MSG_BACKING_RESULT, 0, -1, &res,
 	    sizeof(res)) == -1)
 		fatal("%s: compose", __func__);

@@ -528,7 +528,8 @@ fsmount_pollfds(int sfd, struct pollfd *pfd, struct fsm_mount **pm)
 		if (!m->wchan_open)
 			continue;
 		pfd[n].fd = m->wchan.fd;
-		pfd[n].events = POLLIN;
+		/* A worker that does not read its answers waits for us. */
+		pfd[n].events = fsproto_pending(&m->wchan) < 64 ? POLLIN : 0;
 		if (fsproto_pending(&m->wchan))
 			pfd[n].events |= POLLOUT;
 		pm[n++] = m;

@@ -74,19 +74,19 @@ passthrough_possible(void)
 	return pt_chan_up;
 }
 
-/*
- * One request to fsmount and its answer, with pt_lock held.  fd, if not
- * -1, is passed and closed.  Returns 0 and the answer, or an errno; a
- * broken channel ends passthrough for every later open.
- */
+/* The channel is broken: passthrough ends for every later open. */
 static int
-pt_exchange(uint32_t type, int fd, const struct fsmsg_backing *req,
-    struct fsmsg_backing *res)
+pt_broken(void)
 {
-	struct fsproto_msg	 msg;
-	ssize_t			 n;
-	int			 rv;
+	log_warn("%s: channel to fsmount, passthrough ends", __func__);
+	pt_chan_up = 0;
+	return EIO;
+}
 
+/* Sends a request, and fd if not -1, which is closed; pt_lock held. */
+static int
+pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
+{
 	if (!pt_chan_up) {
 		if (fd != -1)
 			close(fd);
@@ -94,30 +94,40 @@ pt_exchange(uint32_t type, int fd, const struct fsmsg_backing *req,
 	}
 	if (fsproto_compose(&pt_chan, type, 0, fd, req,
 	    req != NULL ? sizeof(*req) : 0) == -1)
-		goto broken;
+		return pt_broken();
 	while (fsproto_pending(&pt_chan))
 		if (fsproto_write(&pt_chan) == -1)
-			goto broken;
+			return pt_broken();
+	return 0;
+}
+
+/*
+ * Registers the descriptor bfd, which is closed, and waits for the
+ * answer, with pt_lock held.  Returns 0 and the answer, or an errno.
+ */
+static int
+pt_register(int bfd, struct fsmsg_backing *res)
+{
+	struct fsproto_msg	 msg;
+	int			 rv;
+
+	if ((rv = pt_send(MSG_BACKING_OPEN, bfd, NULL)) != 0)
+		return rv;
 	while ((rv = fsproto_get(&pt_chan, &msg)) == 0)
-		if ((n = fsproto_read(&pt_chan)) <= 0)
-			goto broken;
+		if (fsproto_read(&pt_chan) <= 0)
+			return pt_broken();
 	if (rv == -1)
-		goto broken;
+		return pt_broken();
 	rv = msg.hdr.type == MSG_BACKING_RESULT && msg.fd == -1 &&
 	    fsproto_get_exact(&msg, res, sizeof(*res)) == 0 &&
 	    res->error >= 0 && res->error < 4096 &&
-	    (res->error != 0 || type != MSG_BACKING_OPEN || res->id > 0);
+	    (res->error != 0 || res->id > 0);
 	fsproto_msg_free(&msg);
 	if (!rv) {
 		errno = EBADMSG;
-		goto broken;
+		return pt_broken();
 	}
 	return 0;
-
- broken:
-	log_warn("%s: channel to fsmount, passthrough ends", __func__);
-	pt_chan_up = 0;
-	return EIO;
 }
 
 /*
@@ -163,7 +173,7 @@ passthrough_open(struct inode *ip, int fd)
 	} else if (ip->cached_opens == 0 && fstat(fd, &st) == 0 &&
 	    (st.st_mode & (S_ISUID | S_ISGID)) == 0 &&
 	    (bfd = pt_backing_fd(ip)) != -1 &&
-	    pt_exchange(MSG_BACKING_OPEN, bfd, NULL, &res) == 0) {
+	    pt_register(bfd, &res) == 0) {
 		if (res.error == 0) {
 			id = ip->backing_id = res.id;
 			ip->pt_opens = 1;
@@ -206,7 +216,7 @@ passthrough_recover(struct inode *ip, int32_t id)
 void
 passthrough_close(struct inode *ip, int32_t id)
 {
-	struct fsmsg_backing	 req, res;
+	struct fsmsg_backing	 req;
 
 	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
 		return;
@@ -221,12 +231,10 @@ passthrough_close(struct inode *ip, int32_t id)
 			fatalx("%s: node %llu: backing %d not open", __func__,
 			    (unsigned long long)ip->nodeid, id);
 		if (--ip->pt_opens == 0) {
+			/* Not answered: fsmount logs a failure. */
 			memset(&req, 0, sizeof(req));
 			req.id = id;
-			if (pt_exchange(MSG_BACKING_CLOSE, -1, &req,
-			    &res) == 0 && res.error != 0)
-				log_warnx("%s: backing %d: %s", __func__, id,
-				    strerror(res.error));
+			(void)pt_send(MSG_BACKING_CLOSE, -1, &req);
 			ip->backing_id = 0;
 		}
 	}

@@ -48,7 +48,7 @@ enum fsmsg_type {
 	/* fsworker <-> fsmount: backing files for kernel passthrough */
 	MSG_BACKING_OPEN = 48,		/* w->m: fd open regular file; empty */
 	MSG_BACKING_CLOSE,		/* w->m: struct fsmsg_backing */
-	MSG_BACKING_RESULT,		/* m->w: struct fsmsg_backing */
+	MSG_BACKING_RESULT,		/* m->w: struct fsmsg_backing, to OPEN */
 
 	/* parent -> fsmount */
 	MSG_FSM_MOUNT_CLIENT = 64,	/* fd client socket; u32 reqid */
@@ -168,8 +168,9 @@ struct fsmsg_worker_restart {
 #define FSMSG_STATE_SIZE	(64UL * 1024 * 1024)
 
 /*
- * MSG_BACKING_CLOSE names id; MSG_BACKING_RESULT answers each request
- * in turn, with the id registered (0 if none) and 0 or an errno.
+ * MSG_BACKING_CLOSE names id and is not answered; MSG_BACKING_RESULT
+ * answers each MSG_BACKING_OPEN in turn, with the id registered (0 if
+ * none) and 0 or an errno.
  */
 struct fsmsg_backing {
 	int32_t		id;
