@@ -315,6 +315,9 @@ worker_exit(int code, const char *why)
 	if (atomic_flag_test_and_set(&exiting))
 		for (;;)
 			pause();
+	if (fsess.flags & FUSE_OVER_IO_URING)
+		log_info("%s: %llu requests through io_uring",
+		    wconf->mountpoint, (unsigned long long)uring_served());
 	log_info("%s: exiting: %s", wconf->mountpoint, why);
 	exit(code);
 }
@@ -529,6 +532,7 @@ main(int argc, char *argv[])
 	umask(0);		/* the requests carry the caller's umask */
 	raise_nofile();
 	setup_descriptors(&conf);
+	uring_prepare(FSWORKER_FUSE_FD);
 	lock_init();
 	inode_init(sandbox_enter(&conf));
 	if (restart_recovering())

@@ -93,9 +93,16 @@ struct fuse_thread {
 	size_t			 outsize;
 };
 
-/* A request being served; arg points past the header. */
+struct uring_ent;
+
+/*
+ * A request being served; arg points past the header.  It came from
+ * /dev/fuse (fd) or from an io_uring entry (ent), where its reply goes.
+ */
 struct req {
 	int				 fd;	/* for the reply */
+	struct uring_ent		*ent;
+	int				 deferred; /* another thread replies */
 	const struct fuse_in_header	*hdr;
 	const unsigned char		*arg;
 	size_t				 arglen; /* without extensions */
@@ -168,7 +175,8 @@ __attribute__((__noreturn__)) void worker_exit(int, const char *);
 extern struct fuse_sess		 fsess;
 void	 fuse_thread_alloc(struct fuse_thread *, int);
 void	*fuse_thread_main(void *);
-void	 fuse_dispatch(struct fuse_thread *, size_t);
+void	 fuse_thread_dispatch(struct fuse_thread *, size_t);
+void	 fuse_dispatch(struct req *, size_t);
 int	 reply_iov(struct req *, int, struct iovec *, int);
 int	 reply_err(struct req *, int);
 int	 reply_data(struct req *, const void *, size_t);
@@ -213,6 +221,15 @@ void		 handle_put(struct handle *);
 void		 handle_note_backing(struct handle *);
 uint32_t	 handle_recover(void);
 int		 handle_release(uint64_t, uint64_t);
+
+/* uring.c */
+void	 uring_prepare(int);
+int	 uring_possible(void);
+const char *uring_absent(void);
+void	 uring_start(void);
+int	 uring_reply(struct req *, const struct fuse_out_header *,
+	    const struct iovec *, int);
+uint64_t uring_served(void);
 
 /* passthrough.c */
 void	 passthrough_init(struct worker_conf *);

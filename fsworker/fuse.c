@@ -142,7 +142,7 @@ fuse_thread_main(void *arg)
 				worker_exit(0, "filesystem unmounted");
 			fatal("%s: read /dev/fuse", __func__);
 		}
-		fuse_dispatch(t, (size_t)n);
+		fuse_thread_dispatch(t, (size_t)n);
 	}
 	return NULL;
 }
@@ -173,70 +173,81 @@ fuse_check(const struct req *req, const struct fuse_op *op)
 
 /* Serves the n-byte request in t->in; the reply goes to t->fd. */
 void
-fuse_dispatch(struct fuse_thread *t, size_t n)
+fuse_thread_dispatch(struct fuse_thread *t, size_t n)
 {
-	const struct fuse_in_header	*hdr = (const void *)t->in;
-	const struct fuse_op		*op;
-	struct req			 req;
-	size_t				 extlen;
-	int				 error;
+	struct req	 req;
 
-	if (n < sizeof(*hdr)) {
+	if (n < sizeof(struct fuse_in_header)) {
 		log_warnx("%s: short request, %zu bytes", __func__, n);
 		return;
 	}
 	memset(&req, 0, sizeof(req));
 	req.fd = t->fd;
-	req.hdr = hdr;
-	req.arg = t->in + sizeof(*hdr);
+	req.hdr = (const void *)t->in;
 	req.out = t->out;
 	req.outsize = t->outsize;
+	fuse_dispatch(&req, n);
+}
+
+/*
+ * Serves the n-byte request at req->hdr, of at least a header, whose
+ * reply goes where req says.
+ */
+void
+fuse_dispatch(struct req *req, size_t n)
+{
+	const struct fuse_in_header	*hdr = req->hdr;
+	const struct fuse_op		*op;
+	size_t				 extlen;
+	int				 error;
+
+	req->arg = (const unsigned char *)hdr + sizeof(*hdr);
 	extlen = (size_t)hdr->total_extlen * 8;
 	if (hdr->len != n || extlen > n - sizeof(*hdr)) {
 		log_warnx("%s: request length %u, read %zu, extensions %zu",
 		    __func__, hdr->len, n, extlen);
-		reply_err(&req, EIO);
+		reply_err(req, EIO);
 		return;
 	}
-	req.arglen = n - sizeof(*hdr) - extlen;
-	if (req_ext(&req, req.arg + req.arglen, extlen) != 0) {
-		reply_err(&req, EIO);
+	req->arglen = n - sizeof(*hdr) - extlen;
+	if (req_ext(req, req->arg + req->arglen, extlen) != 0) {
+		reply_err(req, EIO);
 		return;
 	}
 
 	if (!atomic_load_explicit(&fsess.initialized, memory_order_acquire)) {
-		error = hdr->opcode == FUSE_INIT ? fuse_init(&req) : EIO;
+		error = hdr->opcode == FUSE_INIT ? fuse_init(req) : EIO;
 		if (error)
-			reply_err(&req, error);
+			reply_err(req, error);
 		return;
 	}
 	if (hdr->opcode == FUSE_INIT) {
 		/* Sent again: the last worker died before its reply. */
 		if (restart_recovering()) {
-			if ((error = fuse_init(&req)) != 0)
-				reply_err(&req, error);
+			if ((error = fuse_init(req)) != 0)
+				reply_err(req, error);
 			return;
 		}
-		reply_err(&req, EPROTO);
+		reply_err(req, EPROTO);
 		return;
 	}
 	if (hdr->opcode == FUSE_DESTROY) {
-		fuse_destroy(&req);
+		fuse_destroy(req);
 		return;
 	}
 	if ((op = fuse_op_lookup(hdr->opcode)) == NULL) {
 		log_debug("%s: opcode %u not implemented", __func__,
 		    hdr->opcode);
-		reply_err(&req, ENOSYS);
+		reply_err(req, ENOSYS);
 		return;
 	}
 	log_debug("%s: %s unique %llu node %llu len %u", __func__, op->name,
 	    (unsigned long long)hdr->unique,
 	    (unsigned long long)hdr->nodeid, hdr->len);
-	if ((error = fuse_check(&req, op)) == 0)
-		error = op->fn(&req);
+	if ((error = fuse_check(req, op)) == 0)
+		error = op->fn(req);
 	if (error && !(op->flags & OPF_NOREPLY))
-		reply_err(&req, error);
+		reply_err(req, error);
 }
 
 static uint64_t
@@ -262,6 +273,8 @@ fuse_init_wanted(void)
 		want |= FUSE_CREATE_SUPP_GROUP;
 	if (passthrough_possible())
 		want |= FUSE_PASSTHROUGH;
+	if (uring_possible())
+		want |= FUSE_OVER_IO_URING;
 	return want;
 }
 
@@ -343,6 +356,13 @@ fuse_init(struct req *req)
 	atomic_store_explicit(&fsess.initialized, 1, memory_order_release);
 	if (reply_data(req, &out, sizeof(out)) != 0)
 		fatalx("%s: INIT reply refused", __func__);
+	/* The kernel takes ring entries once it has the reply. */
+	if (fsess.flags & FUSE_OVER_IO_URING)
+		uring_start();
+	else
+		log_info("%s: %s: transport /dev/fuse: %s", __func__,
+		    wconf->mountpoint, uring_possible() ?
+		    "the kernel offers no io_uring" : uring_absent());
 	if (write(wconf->ready_fd, &one, sizeof(one)) != sizeof(one))
 		fatal("%s: eventfd", __func__);
 	return 0;
@@ -381,6 +401,8 @@ reply_iov(struct req *req, int error, struct iovec *iov, int iovcnt)
 	atomic_fetch_add(&wstats.requests, 1);
 	if (error)
 		atomic_fetch_add(&wstats.errors, 1);
+	if (req->ent != NULL)
+		return uring_reply(req, &oh, iov, iovcnt);
 	if ((n = writev(req->fd, iov, iovcnt)) == (ssize_t)len)
 		return 0;
 	if (n == -1 && errno == ENOENT)

@@ -152,6 +152,44 @@ struct fuse_backing_map {
 #define FUSE_INIT_OUT_MAX_STACK_DEPTH(o) ((o)->max_stack_depth)
 #endif /* < 40 */
 
+#if FUSE_KERNEL_MINOR_VERSION < 42
+/*
+ * FUSE over io_uring: the server registers buffers with
+ * IORING_OP_URING_CMD on the FUSE descriptor, a header area and a
+ * payload each, and the kernel fills them with requests and takes the
+ * replies from them.  The header area holds the request's (then the
+ * reply's) header, the op's fixed struct, and the entry's own words.
+ */
+#define FUSE_URING_IN_OUT_HEADER_SZ	128
+#define FUSE_URING_OP_IN_OUT_SZ		128
+
+struct fuse_uring_ent_in_out {
+	uint64_t	flags;
+	uint64_t	commit_id;	/* the request's unique, for the commit */
+	uint32_t	payload_sz;	/* bytes in the payload, either way */
+	uint32_t	padding;
+	uint64_t	reserved;
+};
+
+struct fuse_uring_req_header {
+	char		in_out[FUSE_URING_IN_OUT_HEADER_SZ];
+	char		op_in[FUSE_URING_OP_IN_OUT_SZ];
+	struct fuse_uring_ent_in_out ring_ent_in_out;
+};
+
+/* The uring_cmd's cmd_op. */
+#define FUSE_IO_URING_CMD_REGISTER		1
+#define FUSE_IO_URING_CMD_COMMIT_AND_FETCH	2
+
+/* In the SQE's command area (SQE128). */
+struct fuse_uring_cmd_req {
+	uint64_t	flags;
+	uint64_t	commit_id;
+	uint16_t	qid;
+	uint8_t		padding[6];
+};
+#endif /* < 42 */
+
 #if FUSE_KERNEL_MINOR_VERSION < 44
 #define FUSE_NOTIFY_INC_EPOCH	8
 #endif

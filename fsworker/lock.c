@@ -39,6 +39,7 @@ struct lock_waiter {
 	pthread_t		 tid;
 	struct fuse_in_header	 hdr;	/* the SETLKW's, to reply */
 	int			 fd;	/* the clone it came on, ditto */
+	struct uring_ent	*ent;	/* or the ring entry */
 	struct handle		*hp;
 	int			 is_flock;
 	int			 flockop;
@@ -172,6 +173,7 @@ lock_waiter_done(struct lock_waiter *w, int error)
 	pthread_mutex_unlock(&waiters_lock);
 	memset(&req, 0, sizeof(req));
 	req.fd = w->fd;
+	req.ent = w->ent;
 	req.hdr = &w->hdr;
 	reply_err(&req, error);
 	handle_put(w->hp);
@@ -262,6 +264,7 @@ lock_set(struct req *req, int sleep)
 	w->hdr = *req->hdr;
 	/* Each clone has its own queue: reply where the request came. */
 	w->fd = req->fd;
+	w->ent = req->ent;
 	w->is_flock = (in->lk_flags & FUSE_LK_FLOCK) != 0;
 	if ((error = w->is_flock ? lock_flockop(in->lk.type, &w->flockop) :
 	    lock_to_flock(&in->lk, &w->fl)) != 0 ||
@@ -272,8 +275,10 @@ lock_set(struct req *req, int sleep)
 	error = lock_try(w, 0);
 	if (error == EWOULDBLOCK || error == EACCES) {
 		error = EAGAIN;
-		if (sleep && (error = lock_wait_start(w)) == 0)
-			return 0;	/* the waiter replies */
+		if (sleep && (error = lock_wait_start(w)) == 0) {
+			req->deferred = 1;	/* the waiter replies */
+			return 0;
+		}
 	}
 	handle_put(w->hp);
 	free(w);

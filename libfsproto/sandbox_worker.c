@@ -30,6 +30,8 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 	SC_ALLOW(writev,	"FUSE replies"),
 	SC_ALLOW(write,		"FUSE notifications; the eventfd; -d logging"),
 	SC_ALLOW(ppoll,		"the main thread's wait on the parent channel"),
+	SC_ALLOW(io_uring_enter, "FUSE over io_uring: commits and waits on "
+				"the rings made before the sandbox"),
 	SC_ALLOW(recvmsg,	"frames from the parent"),
 	SC_ALLOW(sendmsg,	"frames to the parent"),
 	SC_ALLOW(sendto,	"syslog, on the socket opened before"),
@@ -146,6 +148,10 @@ const struct sandbox_syscall sandbox_worker_setup_syscalls[] = {
 	SC_ALLOW(eventfd2,	"the ready eventfd"),
 	SC_ALLOW(ioctl,		"FUSE_DEV_IOC_CLONE for each thread's "
 				"descriptor"),
+	SC_ALLOW(io_uring_setup, "FUSE over io_uring: the rings, made "
+				"before the filter"),
+	SC_ALLOW(io_uring_register, "FUSE over io_uring: the rings' files "
+				"and restrictions, then enabling them"),
 	SC_ALLOW(open_tree,	"the copy of the source's mount"),
 	SC_ALLOW(mount_setattr,	"nosuid, nodev, nosymfollow on the copy"),
 	SC_ALLOW(fsopen,	"the worker's own procfs"),

@@ -1,6 +1,6 @@
 /*
  * The worker's request decoder without a kernel: crafted requests go
- * straight to fuse_dispatch(), whose replies land on a SOCK_SEQPACKET
+ * straight to fuse_thread_dispatch(), whose replies land on a SOCK_SEQPACKET
  * socket (one writev, one packet) where the test reads them back.
  * Everything the kernel would never send is here: short, long and
  * unterminated requests, bad names, stale and forged ids.
@@ -106,7 +106,7 @@ send_raw(uint32_t opcode, uint64_t nodeid, const void *arg, size_t arglen,
 	if (arglen)
 		memcpy(thr.in + sizeof(*h), arg, arglen);
 	next_unique += 2;
-	fuse_dispatch(&thr, sizeof(*h) + arglen);
+	fuse_thread_dispatch(&thr, sizeof(*h) + arglen);
 	return h->unique;
 }
 
@@ -290,7 +290,7 @@ ATF_TC_BODY(lengths, tc)
 	ATF_CHECK_EQ(req_errno(FUSE_COPY_FILE_RANGE, FUSE_ROOT_ID, buf, 48),
 	    EINVAL);
 	/* A short header is never answered: it has no unique. */
-	fuse_dispatch(&thr, 20);
+	fuse_thread_dispatch(&thr, 20);
 	ATF_CHECK_EQ(get_reply(NULL), -1);
 }
 

@@ -7,6 +7,11 @@
 # the kernel's passthrough where it has it.  t_ops_nopt, t_ops_wb and
 # t_ops_t1 run them again with W_OPTS added to every mount's options:
 # nopassthrough, writeback (which excludes passthrough) and threads=1.
+# t_ops_uring (W_URING=1) runs them with nopassthrough and the fuse
+# module's enable_uring parameter set for each case, so that every
+# request but INIT, FORGET and INTERRUPT is served through io_uring;
+# cleanup puts the parameter back, and mounts made meanwhile keep their
+# transport.
 
 W_TOP=$(cd "$(atf_get_srcdir)/../.." && pwd)
 WRUN="$W_TOP/regress/fsworker/wrun"
@@ -14,6 +19,8 @@ FSOP="$W_TOP/regress/fsworker/fsop"
 FSWORKER="$W_TOP/fsworker/fsworker"
 
 W_MODE=${W_MODE:-wrun}
+W_URING=${W_URING:-0}
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
 if [ "$W_MODE" = daemon ]; then
 	. "$(atf_get_srcdir)/../fsmonitor/common.sh"
 fi
@@ -43,10 +50,72 @@ m = [e for e in json.load(sys.stdin) if e["mountpoint"] == sys.argv[1]]
 print(m[0]["pid"], 0)' "$MNT" >pids
 }
 
+# w_uring Y|N: sets enable_uring, keeping the value cleanup restores.
+w_uring()
+{
+	[ -w "$URING_PARAM" ] || atf_skip "$URING_PARAM is not writable"
+	[ -f uring.prev ] || cat "$URING_PARAM" >uring.prev
+	echo "$1" >"$URING_PARAM"
+}
+
+w_uring_restore()
+{
+	if [ -f uring.prev ]; then
+		cat uring.prev >"$URING_PARAM"
+		rm -f uring.prev
+	fi
+}
+
+# w_log: what the workers logged.
+w_log()
+{
+	if [ "$W_MODE" = daemon ]; then
+		fsm_log
+	else
+		cat worker.log
+	fi
+}
+
+# w_log_match PATTERN: the workers' log has a line matching it.
+w_log_match()
+{
+	if ! w_log | grep -q "$1"; then
+		w_log
+		atf_fail "no \"$1\" in the log"
+	fi
+}
+
+# w_uring_served [LINE [some]]: every worker that logged from LINE on
+# served through io_uring, and said when it ended how many requests went
+# that way; with "some", the last one served at least one.  (A case may
+# mount and only look at the worker's process.)
+w_uring_served()
+{
+	n=0
+	until w_log | tail -n "+${1:-1}" | grep -q "requests through io_uring"
+	do
+		n=$((n + 1))
+		[ $n -lt 50 ] || break
+		sleep 0.1
+	done
+	w_log | tail -n "+${1:-1}" >uring.log
+	if grep -q "transport /dev/fuse" uring.log ||
+	    ! grep -q "transport io_uring" uring.log ||
+	    ! grep -q "requests through io_uring" uring.log ||
+	    { [ "${2:-}" = some ] && grep "requests through io_uring" \
+	    uring.log | tail -n 1 | grep -q ": 0 requests"; }; then
+		cat uring.log
+		atf_fail "not served through io_uring"
+	fi
+}
+
 # w_start [wrun options]: mounts ./src on ./mnt.
 w_start()
 {
 	mkdir -p src mnt
+	if [ "$W_URING" = 1 ]; then
+		w_uring Y
+	fi
 	SRC=$(pwd)/src
 	MNT=$(pwd)/mnt
 	if [ "$W_MODE" = daemon ]; then
@@ -133,7 +202,8 @@ w_stop()
 			fsm_log
 			atf_fail "the worker complained"
 		fi
-		return
+		[ "$W_URING" = 1 ] && w_uring_served
+		return 0
 	fi
 	kill -TERM "$(w_holder)"
 	w_wait_exit
@@ -142,6 +212,8 @@ w_stop()
 		cat worker.log
 		atf_fail "the worker complained"
 	fi
+	[ "$W_URING" = 1 ] && w_uring_served
+	true
 }
 
 # w_wait_held file: until a background fsop has said it holds its lock.
@@ -158,6 +230,7 @@ w_wait_held()
 w_cleanup()
 {
 	w_env
+	w_uring_restore
 	if [ "$W_MODE" = daemon ]; then
 		fsm_cleanup
 		umount -l "$MNT" 2>/dev/null
@@ -798,6 +871,44 @@ passthrough_writeback_body()
 	atf_check -s exit:1 test -n "$(fsm_mounts | grep "$(pwd)/mnt")"
 }
 
+w_case transport "io_uring with enable_uring set, /dev/fuse reads without"
+transport_body()
+{
+	uring=$W_URING
+	W_URING=0
+	w_uring N
+	w_start
+	echo a >"$MNT/f"
+	atf_check -o inline:"a\n" cat "$MNT/f"
+	w_log_match "transport /dev/fuse: enable_uring is not set"
+	! w_log | grep -q io_uring || atf_fail "io_uring without enable_uring"
+	w_stop
+	# The worker run by hand again: its files start afresh.
+	[ "$W_MODE" = daemon ] || rm -f exit pids wpid stats
+	from=$(($(w_log | wc -l) + 1))
+	w_uring Y
+	w_start
+	w_log_match "transport io_uring, [1-9][0-9]* queues"
+	# Large requests both ways (the payload buffers), names, a lock
+	# that waits (answered later from another thread), a directory.
+	dd if=/dev/urandom of="$SRC/big" bs=1M count=8 2>/dev/null
+	atf_check cmp "$SRC/big" "$MNT/big"
+	dd if="$SRC/big" of="$MNT/copy" bs=1M 2>/dev/null
+	atf_check cmp "$SRC/big" "$SRC/copy"
+	mkdir "$MNT/d"
+	for i in 1 2 3 4 5 6 7 8; do echo $i >"$MNT/d/f$i"; done
+	atf_check -o inline:"8\n" sh -c "ls '$MNT/d' | wc -l"
+	"$FSOP" lock "$MNT/f" w 2 >held &
+	holder=$!
+	w_wait_held held
+	atf_check -o inline:"ok\n" "$FSOP" waitlock "$MNT/f" w
+	wait "$holder"
+	atf_check rm -r "$MNT/d"
+	w_stop
+	w_uring_served "$from" some
+	W_URING=$uring
+}
+
 w_case sigterm "the worker, first of its pid namespace, ends on SIGTERM"
 sigterm_body()
 {
@@ -876,6 +987,7 @@ atf_init_test_cases()
 	atf_add_test_case sandbox
 	atf_add_test_case sandbox_options
 	atf_add_test_case tmpfs_source
+	atf_add_test_case transport
 	if [ "$W_MODE" = daemon ]; then
 		atf_add_test_case passthrough
 		atf_add_test_case passthrough_writeback
