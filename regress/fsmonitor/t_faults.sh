@@ -82,6 +82,51 @@ worker_killed_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case worker_seccomp cleanup
+worker_seccomp_head()
+{
+	atf_set descr "A worker killed by its seccomp filter is handled as " \
+	    "a killed one: detached within a second, failed with signal " \
+	    "31, the owner mounts again at once (in a SECCOMP_LOG build " \
+	    "the call is let through and the mount keeps serving)"
+	atf_set require.user root
+}
+worker_seccomp_body()
+{
+	inject="$(atf_get_srcdir)/sysinject"
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	echo data >"$w/s/f"
+	chown -R "$TESTUSER" "$w/s" "$w/m"
+	atf_check fsctl_as "$TESTUSER" mount "$w/s" "$w/m"
+	atf_check -o inline:"data\n" as_user "$TESTUSER" cat "$w/m/f"
+	wpid=$(worker_of "$w/m")
+	[ "$(fsm_status_field "$wpid" Seccomp)" = 2 ] ||
+	    atf_fail "the worker has no seccomp filter"
+	# The worker's next system call becomes one its list lacks.
+	atf_check "$inject" "$wpid"
+	if [ "$("$inject" -m)" = log ]; then
+		sleep 1
+		kill -0 "$wpid" || atf_fail "the worker died in a log build"
+		atf_check -o inline:"data\n" as_user "$TESTUSER" cat "$w/m/f"
+		return
+	fi
+	wait_until 1 not_mounted "$w/m" ||
+	    atf_fail "the mount is still there after a second"
+	atf_check -s exit:1 grep -q " $w/m " /proc/self/mountinfo
+	atf_check -o match:"$w/m .*failed \\(killed by signal 31\\)" \
+	    fsctl status
+	atf_check fsctl_as "$TESTUSER" mount "$w/s" "$w/m"
+	atf_check -o not-match:"failed" fsctl status
+	atf_check -o inline:"data\n" as_user "$TESTUSER" cat "$w/m/f"
+}
+worker_seccomp_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_test_case failed_cleared cleanup
 failed_cleared_head()
 {
@@ -167,6 +212,7 @@ parent_killed_cleanup()
 atf_init_test_cases()
 {
 	atf_add_test_case worker_killed
+	atf_add_test_case worker_seccomp
 	atf_add_test_case failed_cleared
 	atf_add_test_case fsmount_killed
 	atf_add_test_case parent_killed
