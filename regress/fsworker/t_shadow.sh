@@ -3,17 +3,18 @@
 # in memory, then the backing file compared with what the mount shows.
 # SHADOW_CONFIGS lists the mount options to run under, "-" for none;
 # add a configuration there (e.g. once passthrough lands) and it runs.
-# SHADOW_OPS sets the operations per configuration.
+# The Kyua configuration variable shadow_ops sets the operations per
+# configuration: kyua -v test_suites.fsmonitor.shadow_ops=1000000 ...
 
 . "$(atf_get_srcdir)/../fsmonitor/common.sh"
 
 SHADOW_CONFIGS=${SHADOW_CONFIGS:-"- cache=never cache=always writeback threads=4 \
 nopassthrough passthrough"}
-SHADOW_OPS=${SHADOW_OPS:-20000}
 FSSHADOW="$(atf_get_srcdir)/fsshadow"
 
 shadow_run()
 {
+	ops=$(atf_config_get shadow_ops 20000)
 	fsm_start
 	w=$(fsm_workdir)
 	mkdir "$w/s" "$w/m"
@@ -24,8 +25,8 @@ shadow_run()
 	fi
 	# A seed per run, printed, so a failure can be replayed.
 	seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	atf_check -o match:"$SHADOW_OPS operations in" \
-	    timeout 300 "$FSSHADOW" -n "$SHADOW_OPS" -s "$seed" "$w/m/f"
+	atf_check -o match:"$ops operations in" \
+	    timeout 3600 "$FSSHADOW" -n "$ops" -s "$seed" "$w/m/f"
 	atf_check cmp "$w/m/f" "$w/s/f"
 	atf_check fsctl unmount "$w/m"
 	if fsm_log | grep -q "fatal\|reply_iov\|stale node"; then
@@ -43,7 +44,7 @@ atf_init_test_cases()
 atf_test_case shadow_$n cleanup
 shadow_${n}_head()
 {
-	atf_set descr \"fsshadow, $SHADOW_OPS operations, options: $c\"
+	atf_set descr \"fsshadow, 20000 operations or shadow_ops, options: $c\"
 	atf_set require.user root
 }
 shadow_${n}_body()
