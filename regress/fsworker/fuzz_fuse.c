@@ -8,7 +8,7 @@
  * reply unless the kernel expects none.
  *
  * An input is a configuration byte (ro, noxattr, cache mode,
- * writeback), then FUSE requests cut by their headers' lengths; a
+ * writeback, multiuser), then FUSE requests cut by their headers' lengths; a
  * length that does not fit takes the rest, so framing errors are fuzzed
  * too.  A fixed INIT comes first.  Node ids and handles from 2 up to
  * 0xffff are indices into those the replies of this input gave out, so
@@ -496,6 +496,8 @@ session_init(uint8_t cfg)
 	conf.cache = (cfg >> 2) % 3 == 0 ? CACHE_AUTO :
 	    (cfg >> 2) % 3 == 1 ? CACHE_NEVER : CACHE_ALWAYS;
 	conf.writeback = (cfg & 0x10) != 0;
+	/* Acting as each caller needs root, as in the real worker. */
+	conf.multiuser = (cfg & 0x20) != 0 && getuid() == 0;
 	memset(&in, 0, sizeof(in));
 	in.major = FUSE_KERNEL_VERSION;
 	in.minor = FSWORKER_FUSE_MINOR;

@@ -140,7 +140,7 @@ SEEDS = {
 }
 
 CONFIGS = {'ro': 0x01, 'noxattr': 0x02, 'never': 0x04, 'always': 0x08,
-           'writeback': 0x10}
+           'writeback': 0x10, 'multiuser': 0x20}
 
 
 def main():
@@ -152,8 +152,10 @@ def main():
             f.write(b'\0' + v)
     for k, c in CONFIGS.items():
         with open(os.path.join(out, 'seed-config-' + k), 'wb') as f:
-            f.write(bytes([c]) + SEEDS['create'] + SEEDS['readdirplus'] +
-                    SEEDS['setxattr'])
+            # Indices count from the first reply: readdirplus first.
+            f.write(bytes([c]) + SEEDS['readdirplus'] + SEEDS['create'] +
+                    SEEDS['mkdir'] + req('SETXATTR', ROOT, struct.pack(
+                        '<IIII', 1, 0, 0, 0) + name('user.c') + b'c'))
 
 
 main()
