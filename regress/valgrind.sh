@@ -17,8 +17,10 @@
 # with -T).  The reports are in .vg/valgrind-logs, one file a process.
 #
 # Exit 0 when every report is clean; 1 otherwise.  Test cases that fail
-# only because everything is slower (the "within a second" ones) are
-# listed but do not count: valgrind's verdict is in the reports.
+# only because of this build are listed but do not count, valgrind's
+# verdict is in the reports: those that look for the sandbox, the
+# seccomp filter or the capabilities, those that find our processes by
+# their executable (valgrind's here), and any "within a second" one.
 
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +43,11 @@ fi
 [ $# -gt 0 ] || set -- fsmonitor/t_daemon fsmonitor/t_user \
     fsmonitor/t_status fsmonitor/t_hostile fsmonitor/t_faults \
     fsmonitor/t_backing fsworker/t_ops_daemon fsworker/t_shadow
+# Cases valgrind cannot run: 3.19 does not count F_OFD_SETLKW among the
+# calls that block, so a worker thread waiting for a lock holds
+# valgrind's lock and the whole worker stops (the lock's holder can
+# never be served).  Named on the command line, they run all the same.
+VG_SKIP="fsworker/t_ops_daemon:locks"
 
 echo "==> building the tree for valgrind in $vg"
 rm -rf "$vg"
@@ -73,6 +80,23 @@ cat >"$vg/fsmonitor-wrap" <<EOF
 exec $VALGRIND $VGOPTS --log-file=$logs/fsmonitor.%p.log "\$@"
 EOF
 chmod 755 "$vg/worker-wrap" "$vg/fsmonitor-wrap"
+
+# Programs become their cases, less VG_SKIP.
+if [ -n "$VG_SKIP" ]; then
+	cases=
+	for p in "$@"; do
+		case $p in
+		*:*)	cases="$cases $p"; continue ;;
+		esac
+		for c in $(cd "$vg/regress" && kyua list "$p"); do
+			case " $VG_SKIP " in
+			*" $c "*) echo "==> left out: $c" ;;
+			*)	cases="$cases $c" ;;
+			esac
+		done
+	done
+	set -- $cases
+fi
 
 echo "==> kyua test $*"
 (cd "$vg/regress" && kyua \
