@@ -53,7 +53,7 @@ echo "==> building the tree for valgrind in $vg"
 rm -rf "$vg"
 mkdir "$vg"
 (cd "$top" && tar --exclude=./.san --exclude=./.vg --exclude=./.git \
-    -cf - .) | (cd "$vg" && tar -xf -)
+    --exclude=./.kyua-results.db -cf - .) | (cd "$vg" && tar -xf -)
 bsd=$(pkg-config --cflags libbsd-overlay 2>/dev/null)
 if ! cc -std=gnu11 -D_GNU_SOURCE -g -O1 $bsd -I"$vg/libfsproto" \
     -I"$vg/fsworker" -Wall -Wextra -Werror -c "$vg/regress/vgstub.c" \
@@ -98,6 +98,7 @@ if [ -n "$VG_SKIP" ]; then
 	set -- $cases
 fi
 
+rm -f "$db"
 echo "==> kyua test $*"
 (cd "$vg/regress" && kyua \
     -v "test_suites.fsmonitor.fsm_wrap=$vg/fsmonitor-wrap" \
