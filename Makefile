@@ -17,6 +17,6 @@ uninstall: .PHONY
 FUZZ_SECONDS?=	60
 
 fuzz: .PHONY
-.for d in libfsproto fsmonitor fsmount
+.for d in libfsproto fsmonitor fsmount fsworker
 	cd ${.CURDIR}/regress/$d && ${MAKE} fuzz FUZZ_SECONDS=${FUZZ_SECONDS}
 .endfor

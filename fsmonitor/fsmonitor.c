@@ -84,7 +84,9 @@ start_fsmount(int fd, const char *path, const char *conffile,
     const char *sockpath, int debug, int verbose, int buildtree)
 {
 	char		*argv[12];
-	char		*envp[] = { NULL };
+	char		*envp[] = { NULL, NULL };
+	char		 wrap[PATH_MAX + sizeof(FSPROTO_WRAP_ENV) + 1];
+	const char	*w;
 	int		 i = 0;
 	pid_t		 pid;
 
@@ -100,6 +102,11 @@ start_fsmount(int fd, const char *path, const char *conffile,
 	argv[i++] = (char *)(uintptr_t)"-s";
 	argv[i++] = (char *)(uintptr_t)sockpath;
 	argv[i] = NULL;
+	/* Tests only: fsmount checks and uses it with -T alone. */
+	if (buildtree && (w = getenv(FSPROTO_WRAP_ENV)) != NULL &&
+	    (size_t)snprintf(wrap, sizeof(wrap), "%s=%s", FSPROTO_WRAP_ENV,
+	    w) < sizeof(wrap))
+		envp[0] = wrap;
 
 	switch (pid = fork()) {
 	case -1:

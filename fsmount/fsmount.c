@@ -656,6 +656,9 @@ main(int argc, char *argv[])
 		fatal("chdir /");
 	fsproto_libexec_path("fsworker", buildtree, env->worker_path,
 	    sizeof(env->worker_path));
+	if (buildtree)
+		fsproto_libexec_wrap(env->worker_wrap,
+		    sizeof(env->worker_wrap));
 	if (conf_parse(env->conffile, &env->conf) == -1)
 		fatalx("%s: configuration has errors", env->conffile);
 	sfd = fsmount_signals();

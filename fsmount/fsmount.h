@@ -73,6 +73,7 @@ struct fsm_env {
 	const char		*conffile;
 	const char		*sockpath;	/* the control socket's name */
 	char			 worker_path[PATH_MAX];
+	char			 worker_wrap[PATH_MAX];	/* -T only */
 	int			 debug;
 	int			 verbose;
 	struct fsm_mounts	 mounts;

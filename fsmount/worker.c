@@ -117,6 +117,14 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 	}
 	argv[i++] = m->mountpoint;
 	argv[i] = NULL;
+	if (env->worker_wrap[0] != '\0') {
+		/* Tests only (-T): the wrapper, then the worker's argv. */
+		memmove(argv + 1, argv, (i + 1) * sizeof(argv[0]));
+		argv[0] = env->worker_wrap;
+		argv[1] = env->worker_path;
+		execve(env->worker_wrap, argv, envp);
+		_exit(127);
+	}
 	execve(env->worker_path, argv, envp);
 	_exit(127);
 }

@@ -149,6 +149,8 @@ int	 fsproto_reply_recv(const struct fsproto_msg *, int *,
 
 /* libexec.c */
 void	 fsproto_libexec_path(const char *, int, char *, size_t);
+#define FSPROTO_WRAP_ENV	"FSMONITOR_WORKER_WRAP"
+void	 fsproto_libexec_wrap(char *, size_t);
 
 /* log.c */
 void	 log_init(int, int);

@@ -72,24 +72,40 @@ fsm_conf()
 	echo "$(fsm_workdir)/fsmonitor.conf"
 }
 
+# regress/valgrind.sh sets the Kyua configuration variables fsm_wrap,
+# a command fsmonitor runs under, and fsm_worker_wrap, one fsmount
+# starts each worker through (FSMONITOR_WORKER_WRAP, honoured with -T
+# alone); then everything is slower, and the waits longer.
+fsm_wrapped()
+{
+	[ -n "$(atf_config_get fsm_wrap "")$(atf_config_get fsm_worker_wrap "")" ]
+}
+
 # fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
 fsm_start()
 {
 	fsm_path
 	w=$(fsm_workdir)
+	wrap=$(atf_config_get fsm_wrap "")
+	wwrap=$(atf_config_get fsm_worker_wrap "")
+	limit=100
+	# Out of the way of Kyua's kill of the body's process group, so
+	# that fsm_stop ends it and valgrind writes its report.
+	fsm_wrapped && limit=1200 && wrap="setsid $wrap"
 	: >"$w/fsmonitor.conf"
 	for line in "$@"; do
 		echo "$line" >>"$w/fsmonitor.conf"
 	done
 	chmod 644 "$w/fsmonitor.conf"
-	"$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
+	env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
+	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
 	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &
 	echo $! >fsm.pid
 	n=0
 	until "$FSCTL" -s "$w/ctl.sock" status >/dev/null 2>&1; do
 		n=$((n + 1))
-		if [ $n -gt 100 ] || ! kill -0 "$(cat fsm.pid)" 2>/dev/null
+		if [ $n -gt $limit ] || ! kill -0 "$(cat fsm.pid)" 2>/dev/null
 		then
 			cat "$w/fsmonitor.log" >&2
 			atf_fail "fsmonitor did not start"
@@ -159,10 +175,12 @@ fsm_stop()
 {
 	if [ -f fsm.pid ]; then
 		kill -TERM "$(cat fsm.pid)" 2>/dev/null
+		limit=100
+		fsm_wrapped && limit=1200
 		n=0
 		while kill -0 "$(cat fsm.pid)" 2>/dev/null; do
 			n=$((n + 1))
-			[ $n -gt 100 ] && break
+			[ $n -gt $limit ] && break
 			sleep 0.05
 		done
 		rm -f fsm.pid

@@ -20,6 +20,8 @@
  *	fsop btime path				 statx has a btime?
  *	fsop mksock path			 a socket, by mknod(2)
  *	fsop count dir				 entries but . and ..
+ *	fsop write path offset length		 pwrite 'x's, then fsync
+ *	fsop fallocate path offset length	 mode 0
  */
 
 #include <sys/types.h>
@@ -59,6 +61,48 @@ need(int argc, int n)
 {
 	if (argc < n)
 		usage();
+}
+
+static int
+op_write(int argc, char *argv[])
+{
+	char		 buf[65536];
+	long long	 off, len, done = 0;
+	ssize_t		 n;
+	size_t		 chunk;
+	int		 fd;
+
+	need(argc, 4);
+	off = atoll(argv[2]);
+	len = atoll(argv[3]);
+	memset(buf, 'x', sizeof(buf));
+	if ((fd = open(argv[1], O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1)
+		fail();
+	while (done < len) {
+		chunk = len - done < (long long)sizeof(buf) ?
+		    (size_t)(len - done) : sizeof(buf);
+		if ((n = pwrite(fd, buf, chunk, off + done)) == -1)
+			fail();
+		done += n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1)
+		fail();
+	printf("%lld\n", done);
+	return 0;
+}
+
+static int
+op_fallocate(int argc, char *argv[])
+{
+	int	 fd;
+
+	need(argc, 4);
+	if ((fd = open(argv[1], O_WRONLY | O_CLOEXEC)) == -1)
+		fail();
+	if (fallocate(fd, 0, atoll(argv[2]), atoll(argv[3])) == -1)
+		fail();
+	printf("ok\n");
+	return 0;
 }
 
 static int
@@ -404,5 +448,9 @@ main(int argc, char *argv[])
 		return op_mksock(argc, argv);
 	if (strcmp(op, "count") == 0)
 		return op_count(argc, argv);
+	if (strcmp(op, "write") == 0)
+		return op_write(argc, argv);
+	if (strcmp(op, "fallocate") == 0)
+		return op_fallocate(argc, argv);
 	usage();
 }
