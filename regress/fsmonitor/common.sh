@@ -171,6 +171,14 @@ fsm_status_field()
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
+# fsm_alive PID: the process runs.  A daemon started by a test body
+# that has ended is no one's child to reap: as a zombie it is gone.
+fsm_alive()
+{
+	[ -r "/proc/$1/status" ] &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
 fsm_stop()
 {
 	if [ -f fsm.pid ]; then
@@ -178,7 +186,7 @@ fsm_stop()
 		limit=100
 		fsm_wrapped && limit=1200
 		n=0
-		while kill -0 "$(cat fsm.pid)" 2>/dev/null; do
+		while fsm_alive "$(cat fsm.pid)"; do
 			n=$((n + 1))
 			[ $n -gt $limit ] && break
 			sleep 0.05
