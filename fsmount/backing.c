@@ -18,8 +18,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <linux/fuse.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -28,18 +26,7 @@
 #include <unistd.h>
 
 #include "fsmount.h"
-
-#ifndef FUSE_DEV_IOC_BACKING_OPEN
-struct fuse_backing_map {
-	int32_t		fd;
-	uint32_t	flags;
-	uint64_t	padding;
-};
-#define FUSE_DEV_IOC_BACKING_OPEN \
-	_IOW(FUSE_DEV_IOC_MAGIC, 1, struct fuse_backing_map)
-#define FUSE_DEV_IOC_BACKING_CLOSE \
-	_IOW(FUSE_DEV_IOC_MAGIC, 2, uint32_t)
-#endif
+#include "fuse_compat.h"
 
 /* Registrations one mount may hold at once. */
 #define BACKING_MAX	65536

@@ -171,6 +171,31 @@ fsm_status_field()
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
 }
 
+# fsm_wait_until SECONDS command...: until it succeeds, polling every
+# 50 ms; fails after SECONDS.
+fsm_wait_until()
+{
+	limit=$(($1 * 20))
+	shift
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ $n -gt $limit ] && return 1
+		sleep 0.05
+	done
+}
+
+# fsm_mount_field MOUNTPOINT FIELD: a field of the mount's entry in
+# fsctl status -j (pid, state, restarts, ...).
+fsm_mount_field()
+{
+	fsctl status -j | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    if m["mountpoint"] == sys.argv[1]:
+        print(m[sys.argv[2]])' "$1" "$2"
+}
+
 # fsm_alive PID: the process runs.  A daemon started by a test body
 # that has ended is no one's child to reap: as a zombie it is gone.
 fsm_alive()

@@ -2,28 +2,6 @@
 
 . "$(atf_get_srcdir)/common.sh"
 
-# wait_until SECONDS command...: poll every 50 ms.
-wait_until()
-{
-	limit=$(($1 * 20))
-	shift
-	n=0
-	until "$@"; do
-		n=$((n + 1))
-		[ $n -gt $limit ] && return 1
-		sleep 0.05
-	done
-}
-
-worker_of()
-{
-	fsctl status -j | python3 -c '
-import json, sys
-for m in json.load(sys.stdin):
-    if m["mountpoint"] == sys.argv[1]:
-        print(m["pid"])' "$1"
-}
-
 not_mounted()
 {
 	! fsm_is_mounted "$1"
@@ -62,9 +40,9 @@ worker_killed_body()
 	echo other >"$w/s2/f"
 	atf_check fsctl_as "$TESTUSER" mount "$w/s1" "$w/m1"
 	atf_check fsctl mount "$w/s2" "$w/m2"
-	wpid=$(worker_of "$w/m1")
+	wpid=$(fsm_mount_field "$w/m1" pid)
 	kill -KILL "$wpid"
-	wait_until 1 not_mounted "$w/m1" ||
+	fsm_wait_until 1 not_mounted "$w/m1" ||
 	    atf_fail "the mount is still there after a second"
 	# No "Transport endpoint is not connected" entry is left.
 	atf_check -s exit:1 grep -q " $w/m1 " /proc/self/mountinfo
@@ -102,7 +80,7 @@ worker_seccomp_body()
 	chown -R "$TESTUSER" "$w/s" "$w/m"
 	atf_check fsctl_as "$TESTUSER" mount "$w/s" "$w/m"
 	atf_check -o inline:"data\n" as_user "$TESTUSER" cat "$w/m/f"
-	wpid=$(worker_of "$w/m")
+	wpid=$(fsm_mount_field "$w/m" pid)
 	[ "$(fsm_status_field "$wpid" Seccomp)" = 2 ] ||
 	    atf_fail "the worker has no seccomp filter"
 	# The worker's next system call becomes one its list lacks.
@@ -113,7 +91,7 @@ worker_seccomp_body()
 		atf_check -o inline:"data\n" as_user "$TESTUSER" cat "$w/m/f"
 		return
 	fi
-	wait_until 1 not_mounted "$w/m" ||
+	fsm_wait_until 1 not_mounted "$w/m" ||
 	    atf_fail "the mount is still there after a second"
 	atf_check -s exit:1 grep -q " $w/m " /proc/self/mountinfo
 	atf_check -o match:"$w/m .*failed \\(killed by signal 31\\)" \
@@ -150,7 +128,7 @@ worker_stopped_body()
 	chown -R "$TESTUSER" "$w/sa" "$w/ma" "$w/sb" "$w/mb" "$w/sc" "$w/mc"
 	atf_check fsctl_as "$TESTUSER" mount "$w/sa" "$w/ma"
 	atf_check fsctl_as "$TESTUSER" mount "$w/sb" "$w/mb"
-	wa=$(worker_of "$w/ma")
+	wa=$(fsm_mount_field "$w/ma" pid)
 	echo "$wa" >stopped.pid
 	kill -STOP "$wa"
 	# A caller now waits on A for as long as A is stopped.
@@ -182,22 +160,22 @@ worker_stopped_body()
 	# Let go, the detached mount drains: the caller gets its answer,
 	# and the worker ends with the mount's last reference.
 	kill -CONT "$wa"
-	wait_until 10 sh -c "! kill -0 $(cat stuck.pid) 2>/dev/null" ||
+	fsm_wait_until 10 sh -c "! kill -0 $(cat stuck.pid) 2>/dev/null" ||
 	    atf_fail "the caller on A still waits"
 	wait "$(cat stuck.pid)" || atf_fail "the read on A failed"
 	atf_check -o inline:"a\n" cat stuck.out
-	wait_until 10 sh -c "! kill -0 $wa 2>/dev/null" ||
+	fsm_wait_until 10 sh -c "! kill -0 $wa 2>/dev/null" ||
 	    atf_fail "the worker of A did not end"
-	wait_until 2 sh -c "! fsctl status | grep -q '$w/ma '" ||
+	fsm_wait_until 2 sh -c "! fsctl status | grep -q '$w/ma '" ||
 	    atf_fail "A is still listed"
 	# A plain unmount of a stopped worker's mount with no caller
 	# waiting: done, the worker killed after fsmount's grace period.
-	wb=$(worker_of "$w/mb")
+	wb=$(fsm_mount_field "$w/mb" pid)
 	echo "$wb" >stopped.pid
 	kill -STOP "$wb"
 	atf_check timeout 15 fsctl_as "$TESTUSER" unmount "$w/mb"
 	atf_check -s exit:1 grep -q " $w/mb " /proc/self/mountinfo
-	wait_until 2 sh -c "! kill -0 $wb 2>/dev/null" ||
+	fsm_wait_until 2 sh -c "! kill -0 $wb 2>/dev/null" ||
 	    atf_fail "the stopped worker of B is still there"
 	atf_check -o not-match:"$w/m" fsctl status
 }
@@ -223,9 +201,9 @@ failed_cleared_body()
 	mkdir "$w/s" "$w/m"
 	chown "$TESTUSER" "$w/s" "$w/m"
 	atf_check fsctl_as "$TESTUSER" mount "$w/s" "$w/m"
-	kill -KILL "$(worker_of "$w/m")"
-	wait_until 2 not_mounted "$w/m" || atf_fail "not detached"
-	wait_until 2 shows_failed || atf_fail "not shown as failed"
+	kill -KILL "$(fsm_mount_field "$w/m" pid)"
+	fsm_wait_until 2 not_mounted "$w/m" || atf_fail "not detached"
+	fsm_wait_until 2 shows_failed || atf_fail "not shown as failed"
 	atf_check -s exit:1 \
 	    -e inline:"fsctl: unmount $w/m: not mounted by fsmonitor\n" \
 	    fsctl_as "$TESTUSER2" unmount "$w/m"
@@ -250,7 +228,7 @@ fsmount_killed_body()
 	pid=$(fsm_pid)
 	fpid=$(pgrep -P "$pid" -x fsmount)
 	kill -KILL "$fpid"
-	wait_until 5 sh -c "! kill -0 $pid 2>/dev/null" ||
+	fsm_wait_until 5 sh -c "! kill -0 $pid 2>/dev/null" ||
 	    atf_fail "the parent did not exit"
 	wait "$pid"
 	rv=$?
@@ -283,8 +261,8 @@ parent_killed_body()
 	kill -KILL "$(fsm_pid)"
 	wait "$(fsm_pid)" 2>/dev/null
 	rm -f fsm.pid
-	wait_until 10 no_mounts || atf_fail "mounts left: $(fsm_mounts)"
-	wait_until 10 no_procs || atf_fail "processes left: $(fsm_procs)"
+	fsm_wait_until 10 no_mounts || atf_fail "mounts left: $(fsm_mounts)"
+	fsm_wait_until 10 no_procs || atf_fail "processes left: $(fsm_procs)"
 }
 parent_killed_cleanup()
 {

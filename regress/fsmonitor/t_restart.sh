@@ -5,40 +5,17 @@
 
 RWLOOP="$(atf_get_srcdir)/rwloop"
 
-# wait_until SECONDS command...: poll every 50 ms.
-wait_until()
-{
-	limit=$(($1 * 20))
-	shift
-	n=0
-	until "$@"; do
-		n=$((n + 1))
-		[ $n -gt $limit ] && return 1
-		sleep 0.05
-	done
-}
-
-# status_of MOUNTPOINT FIELD: a field of the mount's JSON status.
-status_of()
-{
-	fsctl status -j | python3 -c '
-import json, sys
-for m in json.load(sys.stdin):
-    if m["mountpoint"] == sys.argv[1]:
-        print(m[sys.argv[2]])' "$1" "$2"
-}
-
 running_as()
 {
-	[ "$(status_of "$1" pid)" = "$2" ] &&
-	    [ "$(status_of "$1" state)" = running ]
+	[ "$(fsm_mount_field "$1" pid)" = "$2" ] &&
+	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
 serving_new()
 {
-	p=$(status_of "$1" pid)
+	p=$(fsm_mount_field "$1" pid)
 	[ -n "$p" ] && [ "$p" != "$2" ] &&
-	    [ "$(status_of "$1" state)" = running ]
+	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
 not_mounted()
@@ -72,15 +49,15 @@ restart_rw()
 	mkdir "$w/s" "$w/m"
 	chown "$TESTUSER" "$w/s" "$w/m"
 	atf_check fsctl_as "$TESTUSER" mount -o "$1" "$w/s" "$w/m"
-	old=$(status_of "$w/m" pid)
+	old=$(fsm_mount_field "$w/m" pid)
 	as_user "$TESTUSER" "$RWLOOP" "$w/m" 6 >out 2>err &
 	loop=$!
 	sleep 2
 	atf_check test -s "$w/s/log"
 	kill -KILL "$old"
-	wait_until 10 serving_new "$w/m" "$old" ||
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
 	    atf_fail "no new worker serves: $(fsctl status)"
-	new=$(status_of "$w/m" pid)
+	new=$(fsm_mount_field "$w/m" pid)
 	wait "$loop" || atf_fail "rwloop failed: $(cat err)"
 	cat out err
 	grep -q "^iterations " out || atf_fail "rwloop said nothing"
@@ -90,14 +67,14 @@ restart_rw()
 	check_records "$w/s/log" out || atf_fail "synced data lost"
 	# Still the same mount, served by the new worker.
 	fsm_is_mounted "$w/m" || atf_fail "the mount is gone"
-	[ "$(status_of "$w/m" pid)" = "$new" ] || atf_fail "pid changed"
-	[ "$(status_of "$w/m" restarts)" = 1 ] || atf_fail "restarts"
+	[ "$(fsm_mount_field "$w/m" pid)" = "$new" ] || atf_fail "pid changed"
+	[ "$(fsm_mount_field "$w/m" restarts)" = 1 ] || atf_fail "restarts"
 	atf_check -o match:"running \\(restarted 1\\)" fsctl status
 	fsm_log | grep -q "took over" || atf_fail "no take-over logged"
 	atf_check as_user "$TESTUSER" touch "$w/m/after"
 	atf_check test -f "$w/s/after"
 	atf_check fsctl_as "$TESTUSER" unmount "$w/m"
-	wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
+	fsm_wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
 }
 
 atf_test_case rw_passthrough cleanup
@@ -151,14 +128,14 @@ limit_body()
 	mkdir "$w/s" "$w/m"
 	atf_check fsctl mount -o restart "$w/s" "$w/m"
 	for i in 1 2 3 4 5; do
-		old=$(status_of "$w/m" pid)
+		old=$(fsm_mount_field "$w/m" pid)
 		kill -KILL "$old"
-		wait_until 10 serving_new "$w/m" "$old" ||
+		fsm_wait_until 10 serving_new "$w/m" "$old" ||
 		    atf_fail "restart $i: $(fsctl status)"
 	done
-	[ "$(status_of "$w/m" restarts)" = 5 ] || atf_fail "restarts"
-	kill -KILL "$(status_of "$w/m" pid)"
-	wait_until 5 not_mounted "$w/m" ||
+	[ "$(fsm_mount_field "$w/m" restarts)" = 5 ] || atf_fail "restarts"
+	kill -KILL "$(fsm_mount_field "$w/m" pid)"
+	fsm_wait_until 5 not_mounted "$w/m" ||
 	    atf_fail "the mount is still there after the sixth death"
 	atf_check -o match:"failed \\(killed by signal 9\\)" fsctl status
 	fsm_log | grep -q "giving up" || atf_fail "no give-up logged"
@@ -181,9 +158,9 @@ clean_exit_body()
 	w=$(fsm_workdir)
 	mkdir "$w/s" "$w/m"
 	atf_check fsctl mount -o restart "$w/s" "$w/m"
-	old=$(status_of "$w/m" pid)
+	old=$(fsm_mount_field "$w/m" pid)
 	atf_check fsctl unmount "$w/m"
-	wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
+	fsm_wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
 	atf_check -s exit:1 -e ignore kill -0 "$old"
 	! fsm_log | grep -q "restarted as" || atf_fail "restarted"
 }
@@ -205,15 +182,15 @@ static_mount_body()
 	mkdir "$w/s" "$w/m"
 	echo data >"$w/s/f"
 	fsm_start "mount \"$w/s\" on \"$w/m\" options \"restart\""
-	wait_until 5 fsm_is_mounted "$w/m" || atf_fail "not mounted"
-	wait_until 5 running_as "$w/m" "$(status_of "$w/m" pid)" ||
+	fsm_wait_until 5 fsm_is_mounted "$w/m" || atf_fail "not mounted"
+	fsm_wait_until 5 running_as "$w/m" "$(fsm_mount_field "$w/m" pid)" ||
 	    atf_fail "not running"
-	old=$(status_of "$w/m" pid)
+	old=$(fsm_mount_field "$w/m" pid)
 	kill -KILL "$old"
-	wait_until 10 serving_new "$w/m" "$old" ||
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
 	    atf_fail "no new worker: $(fsctl status)"
 	atf_check -o inline:"data\n" cat "$w/m/f"
-	[ "$(status_of "$w/m" restarts)" = 1 ] || atf_fail "restarts"
+	[ "$(fsm_mount_field "$w/m" restarts)" = 1 ] || atf_fail "restarts"
 }
 static_mount_cleanup()
 {
@@ -238,9 +215,9 @@ renamed_behind_body()
 	    "$w/s" "$w/m"
 	exec 3<"$w/m/f"
 	mv "$w/s/f" "$w/s/g"
-	old=$(status_of "$w/m" pid)
+	old=$(fsm_mount_field "$w/m" pid)
 	kill -KILL "$old"
-	wait_until 10 serving_new "$w/m" "$old" ||
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
 	    atf_fail "no new worker: $(fsctl status)"
 	atf_check -s not-exit:0 -e match:"Bad file descriptor" cat <&3
 	exec 3<&-
