@@ -545,7 +545,6 @@ fsmount_loop(int sfd)
 	struct fsm_mount	*m;
 	size_t			 room = 0, need;
 	nfds_t			 n, i;
-	uint32_t		 id;
 
 	for (;;) {
 		need = 2;
@@ -565,16 +564,12 @@ fsmount_loop(int sfd)
 			fatal("poll");
 		}
 		/*
-		 * Workers' requests first, by mount id: a signal or the
-		 * parent may free a mount.
+		 * Workers' requests first: only a signal or the parent
+		 * frees a mount, so pm[] holds until they are read.
 		 */
-		for (i = 2; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			id = pm[i]->id;
-			if ((m = mount_find_id(id)) != NULL && m->wchan_open)
-				backing_event(m, pfd[i].revents);
-		}
+		for (i = 2; i < n; i++)
+			if (pfd[i].revents != 0 && pm[i]->wchan_open)
+				backing_event(pm[i], pfd[i].revents);
 		if (pfd[1].revents & POLLIN)
 			fsmount_signal(sfd);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))

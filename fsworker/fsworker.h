@@ -213,12 +213,11 @@ int		 inode_link(const struct inode *, int, const char *);
 int		 inode_xattr_path(const struct inode *, char *, size_t);
 
 /* handle.c */
-int		 handle_new(int, struct inode *, struct dirstream *,
+int		 handle_new(int, struct inode *, struct dirstream *, int32_t,
 		    uint64_t *);
 struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);
-void		 handle_note_backing(struct handle *);
 uint32_t	 handle_recover(void);
 int		 handle_release(uint64_t, uint64_t);
 

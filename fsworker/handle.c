@@ -87,21 +87,14 @@ handle_record(const struct handle *hp)
 	r->open = hp->open;
 }
 
-/* The backing id file_handle() gave the handle, for the next worker. */
-void
-handle_note_backing(struct handle *hp)
-{
-	pthread_mutex_lock(&htab_lock);
-	handle_record(hp);
-	pthread_mutex_unlock(&htab_lock);
-}
-
 /*
  * A new handle for fd (consumed on success) on the referenced node ip,
- * whose reference the handle takes over.
+ * whose reference the handle takes over.  A file's handle (dir NULL)
+ * holds what passthrough_open() gave, backing_id, until handle_free().
  */
 int
-handle_new(int fd, struct inode *ip, struct dirstream *dir, uint64_t *fhp)
+handle_new(int fd, struct inode *ip, struct dirstream *dir,
+    int32_t backing_id, uint64_t *fhp)
 {
 	struct handle	*hp;
 	uint32_t	 idx;
@@ -117,6 +110,8 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir, uint64_t *fhp)
 	hp->fd = fd;
 	hp->inode = ip;
 	hp->dir = dir;
+	hp->counted = dir == NULL;
+	hp->backing_id = backing_id;
 	hp->fh = (uint64_t)hslots[idx].gen << 32 | idx;
 	hp->refs = 1;		/* the table's, until RELEASE */
 	hp->open = 1;

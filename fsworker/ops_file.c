@@ -125,23 +125,15 @@ kill_suidgid(const struct req *req, int fd)
 static int
 file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 {
-	struct handle	*hp;
 	int32_t		 id;
 	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
 	id = passthrough_open(ip, fd);
-	if ((error = handle_new(fd, ip, NULL, &o->fh)) != 0) {
+	if ((error = handle_new(fd, ip, NULL, id, &o->fh)) != 0) {
 		passthrough_close(ip, id);
 		return error;
 	}
-	/* Counted from here, for handle_free(). */
-	if ((hp = handle_get(o->fh, ip->nodeid, &error)) == NULL)
-		fatalx("%s: new handle gone", __func__);
-	hp->counted = 1;
-	hp->backing_id = id;
-	handle_note_backing(hp);
-	handle_put(hp);
 	if (id > 0) {
 		o->open_flags = FOPEN_PASSTHROUGH;
 		FUSE_OPEN_OUT_BACKING_ID(o) = id;
