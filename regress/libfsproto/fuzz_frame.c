@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -34,6 +33,7 @@
 #include <unistd.h>
 
 #include "fsproto.h"
+#include "fuzzutil.h"
 
 #define REPLY_ERRNO_MAX	4095
 
@@ -43,7 +43,6 @@ enum { ALIVE, END, TRUNCATED, BAD };
 int	 LLVMFuzzerInitialize(int *, char ***);
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static int	 count_fds(void);
 static void	 check(int, const char *);
 static int	 model_str(const unsigned char *, size_t, size_t);
 static void	 fuzz_helpers(const struct fsproto_msg *, size_t);
@@ -71,22 +70,6 @@ check(int ok, const char *what)
 		fprintf(stderr, "fuzz_frame: contract broken: %s\n", what);
 		abort();
 	}
-}
-
-static int
-count_fds(void)
-{
-	DIR		*dir;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((dir = opendir("/proc/self/fd")) == NULL)
-		abort();
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return (n - 1);
 }
 
 int
@@ -455,7 +438,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return (0);
 	fds_sent_alone = fds_delivered = 0;
-	before = count_fds();
+	before = fuzz_count_fds();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0, sv) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -499,6 +482,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(sv[1]);
 	close(ev[0]);
 	close(ev[1]);
-	check(count_fds() == before, "descriptor leaked");
+	check(fuzz_count_fds() == before, "descriptor leaked");
 	return (0);
 }
