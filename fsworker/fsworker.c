@@ -513,6 +513,8 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
+	int	 rootfd;
+
 	/* Nothing inherited beyond the descriptors of the contract. */
 	if (close_range(FSWORKER_STATE_FD + 1, ~0U, 0) == -1)
 		err(1, "close_range");
@@ -534,7 +536,9 @@ main(int argc, char *argv[])
 	setup_descriptors(&conf);
 	uring_prepare(FSWORKER_FUSE_FD);
 	lock_init();
-	inode_init(sandbox_enter(&conf));
+	rootfd = sandbox_enter(&conf);
+	inode_init(rootfd);
+	file_init(rootfd);
 	if (restart_recovering())
 		take_over(&conf);
 	start_threads(&conf);

@@ -259,6 +259,7 @@ int	 op_rename2(struct req *);
 int	 op_link(struct req *);
 
 /* readdir.c */
+void	 file_init(int);
 int	 op_opendir(struct req *);
 int	 op_readdir(struct req *);
 int	 op_readdirplus(struct req *);

@@ -6,6 +6,9 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,15 @@
 
 /* How often CREATE retries when the name changes under it. */
 #define CREATE_TRIES	4
+
+/*
+ * Whether a close(2) of a file of the source's own filesystem can tell
+ * anything, and so whether the kernel must send FLUSH.  On these
+ * filesystems it cannot: they have no flush method, and our locks go
+ * with the handle, not with a close.
+ */
+static dev_t	 flush_dev;
+static int	 flush_needless;
 
 /*
  * The open(2) flags the worker honours.  The rest is either the
@@ -122,6 +134,31 @@ kill_suidgid(const struct req *req, int fd)
  * (whose reference it takes), described in o, with the backing file of
  * the kernel's passthrough where there is one.
  */
+/*
+ * Before the threads: whether closes on the source's filesystem need a
+ * FLUSH.  The writeback cache always does, to write back what the
+ * kernel holds.
+ */
+void
+file_init(int rootfd)
+{
+	struct statfs	 sf;
+	struct stat	 st;
+
+	if (wconf->writeback || fstat(rootfd, &st) == -1 ||
+	    fstatfs(rootfd, &sf) == -1)
+		return;
+	switch (sf.f_type) {
+	case TMPFS_MAGIC:
+	case EXT4_SUPER_MAGIC:		/* and ext2, ext3 */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+		flush_dev = st.st_dev;
+		flush_needless = 1;
+		break;
+	}
+}
+
 static int
 file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 {
@@ -139,6 +176,8 @@ file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 		FUSE_OPEN_OUT_BACKING_ID(o) = id;
 	} else
 		o->open_flags = fopen_flags();
+	if (flush_needless && ip->dev == flush_dev)
+		o->open_flags |= FOPEN_NOFLUSH;
 	return 0;
 }
 

@@ -909,6 +909,53 @@ transport_body()
 	W_URING=$uring
 }
 
+# w_flushes: FLUSH requests in the worker's log (run with -v).
+w_flushes()
+{
+	grep -c "fuse_dispatch: FLUSH " worker.log
+}
+
+w_case flush "FLUSH only where a close can tell something"
+flush_body()
+{
+	# The tests' own filesystem (ext4 here) and a tmpfs: a close
+	# tells nothing, the kernel is told not to send FLUSH.
+	for fs in disk tmpfs; do
+		mkdir src
+		[ $fs = disk ] ||
+		    mount -t tmpfs -o size=8m fsworker-test "$(pwd)/src" ||
+		    atf_fail "cannot mount a tmpfs"
+		w_start -v
+		for i in 1 2 3 4 5; do echo $i >"$MNT/f"; done
+		atf_check -o inline:"5\n" cat "$MNT/f"
+		atf_check -o inline:"5\n" cat "$SRC/f"
+		w_log_match "fuse_dispatch: RELEASE "
+		atf_check_equal "$(w_flushes)" 0
+		w_stop
+		rm -f exit pids wpid stats worker.log
+		umount src 2>/dev/null
+		rm -rf src
+	done
+	# A filesystem not known to have no flush method (ramfs has none,
+	# but is not on the list): every close is a FLUSH.
+	mkdir src
+	mount -t ramfs fsworker-test "$(pwd)/src" ||
+	    atf_fail "cannot mount a ramfs"
+	w_start -v
+	for i in 1 2 3 4 5; do echo $i >"$MNT/f"; done
+	atf_check -o inline:"5\n" cat "$SRC/f"
+	[ "$(w_flushes)" -ge 6 ] || atf_fail "$(w_flushes) FLUSH requests"
+	w_stop
+	rm -f exit pids wpid stats worker.log
+	# The writeback cache writes back on FLUSH.
+	w_start -v -o writeback
+	for i in 1 2 3 4 5; do echo $i >"$MNT/g"; done
+	atf_check -o inline:"5\n" cat "$MNT/g"
+	atf_check -o inline:"5\n" cat "$SRC/g"
+	[ "$(w_flushes)" -ge 6 ] || atf_fail "$(w_flushes) FLUSH requests"
+	w_stop
+}
+
 w_case sigterm "the worker, first of its pid namespace, ends on SIGTERM"
 sigterm_body()
 {
@@ -995,6 +1042,7 @@ atf_init_test_cases()
 	# What only a worker run by hand can show.
 	if [ "$W_MODE" = wrun ]; then
 		atf_add_test_case bad_option
+		atf_add_test_case flush
 		atf_add_test_case owner
 		atf_add_test_case sigterm
 		atf_add_test_case stats_shutdown
