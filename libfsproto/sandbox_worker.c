@@ -100,6 +100,9 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 				"pthread_create; threads only, no process"),
 	SC_ALLOW(set_robust_list, "a new thread's start"),
 	SC_ALLOW(rseq,		"a new thread's start"),
+	SC_ALLOW_A0(sched_setaffinity, ~0UL, 0,
+				"an io_uring queue's thread keeps to its "
+				"CPU; its own affinity only"),
 	SC_ALLOW(mprotect,	"a new thread's stack guard"),
 	SC_ALLOW(futex,		"mutexes, condition variables, joins"),
 	SC_ALLOW(tgkill,	"INTERRUPT wakes a SETLKW waiter "

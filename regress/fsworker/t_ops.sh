@@ -109,6 +109,23 @@ w_uring_served()
 	fi
 }
 
+# w_queue_cpus: each online CPU has a worker thread kept to it alone,
+# its io_uring queue's.
+w_queue_cpus()
+{
+	wpid=$(w_worker)
+	for cpu in $(seq 0 $(($(getconf _NPROCESSORS_ONLN) - 1))); do
+		n=0
+		until grep -qx "Cpus_allowed_list:[[:space:]]*$cpu" \
+		    /proc/"$wpid"/task/*/status; do
+			n=$((n + 1))
+			[ $n -lt 50 ] ||
+			    atf_fail "no worker thread kept to CPU $cpu"
+			sleep 0.1
+		done
+	done
+}
+
 # w_start [wrun options]: mounts ./src on ./mnt.
 w_start()
 {
@@ -889,6 +906,7 @@ transport_body()
 	w_uring Y
 	w_start
 	w_log_match "transport io_uring, [1-9][0-9]* queues"
+	w_queue_cpus
 	# Large requests both ways (the payload buffers), names, a lock
 	# that waits (answered later from another thread), a directory.
 	dd if=/dev/urandom of="$SRC/big" bs=1M count=8 2>/dev/null
