@@ -15,8 +15,11 @@ import csv
 import statistics
 import sys
 
-CONFIGS = ["native", "fsmonitor", "bindfs", "passthrough_ll"]
+CONFIGS = ["native", "fsmonitor", "fsmonitor_uring", "bindfs",
+           "passthrough_ll"]
 PEERS = ["native", "bindfs", "passthrough_ll"]
+# Whose ratios to the peers are printed, and under what name.
+OURS = [("fsmonitor", "fsm"), ("fsmonitor_uring", "uring")]
 
 # key, label, unit, higher is better
 METRICS = [
@@ -72,13 +75,19 @@ def median(values):
     return statistics.median(ok), len(ok) < len(values)
 
 
-def rows(data, reps, order):
+def present(data):
+    """The configurations the run had, in table order."""
+    seen = set(config for _, config, _ in data)
+    return [c for c in CONFIGS if c in seen]
+
+
+def rows(data, reps, order, configs):
     out = []
     for fs in order:
         for key, label, unit, higher in METRICS:
             cells = {}
             med = {}
-            for c in CONFIGS:
+            for c in configs:
                 values = data.get((fs, c, key))
                 if values is None:
                     cells[c] = "-"
@@ -90,16 +99,19 @@ def rows(data, reps, order):
                 med[c] = m
                 cells[c] = number(m) + ("*" if partial else "")
             ratios = []
-            for p in PEERS:
-                if "fsmonitor" in med and med.get(p):
-                    ratios.append("%.2f" % (med["fsmonitor"] / med[p]))
-                else:
-                    ratios.append("-")
-            if all(cells[c] == "-" for c in CONFIGS):
+            for ours, _ in OURS:
+                if ours not in configs:
+                    continue
+                for p in PEERS:
+                    if ours in med and med.get(p):
+                        ratios.append("%.2f" % (med[ours] / med[p]))
+                    else:
+                        ratios.append("-")
+            if all(cells[c] == "-" for c in configs):
                 continue
             out.append(["%s %s" % (fs, label), unit,
                         "higher" if higher else "lower"] +
-                       [cells[c] for c in CONFIGS] + ratios)
+                       [cells[c] for c in configs] + ratios)
     return out
 
 
@@ -108,9 +120,11 @@ def main():
         sys.stderr.write("usage: report.py results.csv [title]\n")
         return 2
     data, reps, order = load(sys.argv[1])
-    head = ["metric", "unit", "better"] + CONFIGS + \
-        ["fsm/" + p for p in PEERS]
-    body = rows(data, reps, order)
+    configs = present(data)
+    head = ["metric", "unit", "better"] + configs + \
+        [short + "/" + p for ours, short in OURS if ours in configs
+         for p in PEERS]
+    body = rows(data, reps, order, configs)
     width = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
     if len(sys.argv) > 2:
         print(sys.argv[2])
@@ -123,7 +137,8 @@ def main():
                 cells.append(cell.rjust(width[i]))
         print("  ".join(cells).rstrip())
     counts = sorted(set(len(reps[fs]) for fs in order))
-    print("medians of %s repetitions; fsm/X = fsmonitor / X: above 1 is "
+    print("medians of %s repetitions; fsm/X = fsmonitor / X, uring/X = "
+          "fsmonitor_uring / X: above 1 is "
           "better in \"higher\" rows, worse in \"lower\" rows; "
           "* = some repetitions failed" %
           "/".join(str(n) for n in counts))
