@@ -11,6 +11,7 @@
  *	stat	fstatat(2) of every file by name
  *	restat	the same again, after -w milliseconds of sleep
  *	walk	readdir(3) of the directory and fstatat(2) of every entry
+ *	rewalk	the same again, after -w milliseconds of sleep
  *	rename	renameat(2) of every file to a new name
  *	unlink	unlinkat(2) of every file
  *
@@ -20,7 +21,8 @@
  * still valid depends on how long that phase took against the attribute
  * timeout, which makes the rate jump between runs.  The sleep before
  * restat, longer than that timeout, shows what revalidating entries costs
- * (or, with long timeouts, that they need none).
+ * (or, with long timeouts, that they need none); the one before rewalk
+ * shows the same for the walk, and whether the listing itself is cached.
  *
  * The first failure ends the run with a message and exit status 1, so a
  * half-working filesystem never reports a rate.
@@ -68,6 +70,7 @@ static const struct phase phases[] = {
 	{ "stat",	do_stat,	1, 0 },
 	{ "restat",	do_stat,	0, 1 },
 	{ "walk",	do_walk,	1, 0 },
+	{ "rewalk",	do_walk,	0, 1 },
 	{ "rename",	do_rename,	0, 0 },
 	{ "unlink",	do_unlink,	0, 0 },
 };

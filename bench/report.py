@@ -31,6 +31,7 @@ METRICS = [
     ("stat", "stat, cold caches", "ops/s", True),
     ("restat", "stat again 1.5 s later", "ops/s", True),
     ("walk", "readdir+stat walk, cold", "ops/s", True),
+    ("rewalk", "readdir+stat walk again 1.5 s later", "ops/s", True),
     ("rename", "rename", "ops/s", True),
     ("unlink", "unlink", "ops/s", True),
     ("untar", "untar tree", "ms", False),

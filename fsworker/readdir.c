@@ -63,13 +63,39 @@ dirstream_free(struct dirstream *ds)
 	free(ds);
 }
 
+/*
+ * With cache=always the kernel keeps each listing in the directory's
+ * page cache (FOPEN_CACHE_DIR) across opens (FOPEN_KEEP_CACHE), and
+ * lists it again without a READDIR.  It starts afresh when a change
+ * made through the mount bumps the directory's i_version, or when its
+ * modification time differs from the one the listing was read under;
+ * the kernel learns that time only when it fetches the attributes
+ * again, so a change made beside the mount shows once the attribute
+ * timeout has run out and a lookup or stat of the directory did so.
+ * A listing from the cache carries no attributes: entries the kernel
+ * has forgotten meanwhile, or whose timeout ran out, are looked up one
+ * by one.
+ *
+ * Not with cache=auto.  Without FOPEN_KEEP_CACHE every OPENDIR drops
+ * the listing, which then serves only rewinddir() on one stream; with
+ * it, a listing kept beyond the 1 s entry timeout is served without
+ * attributes, and a walk that stats its entries costs a LOOKUP each
+ * where READDIRPLUS would have revalidated them in batches.
+ */
+static uint32_t
+opendir_flags(void)
+{
+	if (wconf->cache == CACHE_ALWAYS)
+		return FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
+	return 0;
+}
+
 int
 op_opendir(struct req *req)
 {
 	struct dirstream	*ds;
 	struct inode		*ip;
 	uint64_t		 fh;
-	uint32_t		 open_flags = 0;
 	int			 fd, error = 0;
 
 	if ((ip = inode_get_dir(req->hdr->nodeid, &error)) == NULL)
@@ -90,9 +116,7 @@ op_opendir(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if (wconf->cache == CACHE_ALWAYS)
-		open_flags = FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
-	if (reply_open(req, fh, open_flags) == ENOENT)
+	if (reply_open(req, fh, opendir_flags()) == ENOENT)
 		handle_release(fh, req->hdr->nodeid);
 	return 0;
 }

@@ -32,6 +32,8 @@ w_start_daemon()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-o)	opts=$2; shift 2 ;;
+		# Its workers log every request already (fsm_start).
+		-v)	shift ;;
 		*)	atf_fail "w_start: $1 is for wrun only" ;;
 		esac
 	done
@@ -83,6 +85,14 @@ w_log_match()
 		w_log
 		atf_fail "no \"$1\" in the log"
 	fi
+}
+
+# w_requests OPCODES: how many requests of the opcodes (a grep pattern)
+# the workers logged, which they do for each one when verbose (w_start -v).
+w_requests()
+{
+	w_log | grep -c "fuse_dispatch: \($1\) unique"
+	true
 }
 
 # w_uring_served [LINE [some]]: every worker that logged from LINE on
@@ -717,6 +727,62 @@ options_body()
 	done
 }
 
+# w_listings N: N listings of $MNT/d, each compared with the expected file.
+w_listings()
+{
+	for i in $(seq 1 "$1"); do
+		atf_check -o file:expected ls "$MNT/d"
+	done
+}
+
+w_case dircache "cache=always: a directory is listed once, until it changes"
+dircache_body()
+{
+	rd='READDIR\|READDIRPLUS'
+	mkdir -p src/d
+	touch src/d/a src/d/b
+	w_start -v -o cache=always,timeout=1
+	printf 'a\nb\n' >expected
+	w_listings 1
+	n=$(w_requests "$rd")
+	# Proves nothing if the log's wording changed: fail instead.
+	[ "$n" -gt 0 ] || atf_fail "no READDIR in the log"
+	w_listings 3
+	atf_check_equal "$(w_requests "$rd")" "$n"
+	# A change through the mount: the kernel lists it afresh, once.
+	touch "$MNT/d/c"
+	printf 'a\nb\nc\n' >expected
+	w_listings 2
+	m=$(w_requests "$rd")
+	[ "$m" -gt "$n" ] || atf_fail "a create did not drop the listing"
+	rm "$MNT/d/a"
+	mv "$MNT/d/b" "$MNT/d/e"
+	mkdir "$MNT/d/s"
+	printf 'c\ne\ns\n' >expected
+	w_listings 2
+	n=$(w_requests "$rd")
+	[ "$n" -gt "$m" ] || atf_fail "unlink and rename kept the listing"
+	w_listings 2
+	atf_check_equal "$(w_requests "$rd")" "$n"
+	# Beside the mount: seen once the directory's attributes have timed
+	# out and the lookup of d brings its new modification time.
+	touch "$SRC/d/x"
+	sleep 1.5
+	printf 'c\ne\ns\nx\n' >expected
+	w_listings 1
+	w_stop
+	# The other modes list through the worker every time.
+	for o in auto never; do
+		[ "$W_MODE" = daemon ] || rm -f exit pids
+		w_start -v -o cache=$o
+		n=$(w_requests "$rd")
+		w_listings 3
+		[ "$(w_requests "$rd")" -ge $((n + 3)) ] ||
+		    atf_fail "cache=$o: a listing did not reach the worker"
+		w_stop
+	done
+}
+
 w_case bad_option "an unknown option stops the worker before serving"
 bad_option_body()
 {
@@ -1047,6 +1113,7 @@ atf_init_test_cases()
 	atf_add_test_case list_nosearch
 	atf_add_test_case readonly
 	atf_add_test_case options
+	atf_add_test_case dircache
 	atf_add_test_case root_owner
 	atf_add_test_case multiuser
 	atf_add_test_case sandbox
