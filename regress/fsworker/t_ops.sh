@@ -993,12 +993,6 @@ transport_body()
 	W_URING=$uring
 }
 
-# w_flushes: FLUSH requests in the worker's log (run with -v).
-w_flushes()
-{
-	grep -c "fuse_dispatch: FLUSH " worker.log
-}
-
 w_case flush "FLUSH only where a close can tell something"
 flush_body()
 {
@@ -1014,7 +1008,7 @@ flush_body()
 		atf_check -o inline:"5\n" cat "$MNT/f"
 		atf_check -o inline:"5\n" cat "$SRC/f"
 		w_log_match "fuse_dispatch: RELEASE "
-		atf_check_equal "$(w_flushes)" 0
+		atf_check_equal "$(w_requests FLUSH)" 0
 		w_stop
 		rm -f exit pids wpid stats worker.log
 		umount src 2>/dev/null
@@ -1028,7 +1022,8 @@ flush_body()
 	w_start -v
 	for i in 1 2 3 4 5; do echo $i >"$MNT/f"; done
 	atf_check -o inline:"5\n" cat "$SRC/f"
-	[ "$(w_flushes)" -ge 6 ] || atf_fail "$(w_flushes) FLUSH requests"
+	n=$(w_requests FLUSH)
+	[ "$n" -ge 6 ] || atf_fail "$n FLUSH requests"
 	w_stop
 	rm -f exit pids wpid stats worker.log
 	# The writeback cache writes back on FLUSH.
@@ -1036,7 +1031,8 @@ flush_body()
 	for i in 1 2 3 4 5; do echo $i >"$MNT/g"; done
 	atf_check -o inline:"5\n" cat "$MNT/g"
 	atf_check -o inline:"5\n" cat "$SRC/g"
-	[ "$(w_flushes)" -ge 6 ] || atf_fail "$(w_flushes) FLUSH requests"
+	n=$(w_requests FLUSH)
+	[ "$n" -ge 6 ] || atf_fail "$n FLUSH requests"
 	w_stop
 }
 
