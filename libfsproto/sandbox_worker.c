@@ -137,7 +137,8 @@ const struct sandbox_syscall sandbox_worker_setup_syscalls[] = {
 	SC_ALLOW(execve,	"fsmount starts the worker"),
 	SC_ALLOW(arch_prctl,	"libc start-up"),
 	SC_ALLOW(set_tid_address, "libc start-up"),
-	SC_ALLOW(access,	"the dynamic linker"),
+	SC_ALLOW(access,	"the dynamic linker of the sanitizer and "
+				"valgrind builds"),
 	SC_ALLOW(getrandom,	"malloc's start-up"),
 	SC_ALLOW(prlimit64,	"libc start-up; RLIMIT_NOFILE, RLIMIT_CORE, "
 				"RLIMIT_FSIZE"),
