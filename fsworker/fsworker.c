@@ -36,6 +36,8 @@
 #define FUSE_DEV_MAJOR	10
 #define FUSE_DEV_MINOR	229
 #define STATS_INTERVAL	1000	/* ms: at most one STATS per second */
+#define IDLE_INTERVAL	500	/* ms without a request: give memory back */
+#define IDLE_TICK	250	/* ms: the main thread's wake-up until then */
 
 struct worker_conf	*wconf;
 struct worker_stats	 wstats;
@@ -391,6 +393,36 @@ worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
 	*last_ms = now;
 }
 
+/*
+ * Once no request has come for IDLE_INTERVAL, what a burst left behind
+ * goes back to the system: the pages big requests and replies touched
+ * in the threads' buffers.  Returns whether that is still to do, for
+ * the next wake-up to come sooner.
+ */
+static int
+worker_trim(struct worker_conf *c)
+{
+	static uint64_t	 seen, since;
+	static int	 trimmed = 1;
+	uint64_t	 requests, now;
+	int		 i;
+
+	requests = atomic_load(&wstats.requests);
+	now = now_ms();
+	if (requests != seen) {
+		seen = requests;
+		since = now;
+		trimmed = 0;
+		return 1;
+	}
+	if (now - since < IDLE_INTERVAL)
+		return !trimmed;
+	for (i = 0; i < c->nthreads; i++)
+		fuse_thread_trim(&threads[i]);
+	trimmed = 1;
+	return 0;
+}
+
 static void
 worker_flush_parent(struct fsproto_chan *chan)
 {
@@ -412,6 +444,7 @@ parent_loop(struct worker_conf *c)
 	char			 why[32];
 	uint64_t		 v, last_ms = 0;
 	ssize_t			 n;
+	int			 ms = STATS_INTERVAL;
 
 	if (fsproto_chan_init(&chan, FSWORKER_CHAN_FD, FSPROTO_MAXPAYLOAD,
 	    0) == -1)
@@ -421,9 +454,9 @@ parent_loop(struct worker_conf *c)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->ready_fd;
 	pfd[1].events = POLLIN;
-	ts.tv_sec = STATS_INTERVAL / 1000;
-	ts.tv_nsec = STATS_INTERVAL % 1000 * 1000000L;
 	for (;;) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = ms % 1000 * 1000000L;
 		if (ppoll(pfd, 2, &ts, &poll_sigmask) == -1) {
 			if (errno != EINTR)
 				fatal("%s: ppoll", __func__);
@@ -456,6 +489,7 @@ parent_loop(struct worker_conf *c)
 		if (pfd[1].fd == -1)
 			worker_compose_stats(&chan, &last, &last_ms);
 		worker_flush_parent(&chan);
+		ms = worker_trim(c) ? IDLE_TICK : STATS_INTERVAL;
 	}
 }
 
