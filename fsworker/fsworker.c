@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -396,8 +397,8 @@ worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
 /*
  * Once no request has come for IDLE_INTERVAL, what a burst left behind
  * goes back to the system: the pages big requests and replies touched
- * in the threads' buffers.  Returns whether that is still to do, for
- * the next wake-up to come sooner.
+ * in the threads' buffers, and what malloc keeps free.  Returns whether
+ * that is still to do, for the next wake-up to come sooner.
  */
 static int
 worker_trim(struct worker_conf *c)
@@ -419,7 +420,10 @@ worker_trim(struct worker_conf *c)
 		return !trimmed;
 	for (i = 0; i < c->nthreads; i++)
 		fuse_thread_trim(&threads[i]);
-	trimmed = 1;
+	if (!trimmed) {
+		malloc_trim(0);
+		trimmed = 1;
+	}
 	return 0;
 }
 
@@ -563,6 +567,12 @@ main(int argc, char *argv[])
 	restart_init(&conf);
 	passthrough_init(&conf);
 	setup_signals();
+	/*
+	 * One arena for every thread: malloc_trim() gives back the top of
+	 * the main arena only, and a thread's own arena keeps what a burst
+	 * of lookups left free there.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	umask(0);		/* the requests carry the caller's umask */
 	raise_nofile();
 	setup_descriptors(&conf);

@@ -117,12 +117,12 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 				"the first to end the process"),
 
 	/* Memory and time. */
-	SC_ALLOW(brk,		"malloc"),
+	SC_ALLOW(brk,		"malloc; malloc_trim when idle"),
 	SC_ALLOW(mmap,		"malloc; thread stacks"),
 	SC_ALLOW(munmap,	"free; thread stacks"),
 	SC_ALLOW(mremap,	"realloc of large blocks: the node table"),
 	SC_ALLOW(madvise,	"free; a thread's end; when idle, the "
-				"pages of the FUSE buffers"),
+				"pages of the FUSE buffers and malloc_trim"),
 	SC_ALLOW(clock_gettime,	"STATS pacing, syslog time stamps, where "
 				"the vDSO is not used"),
 	SC_ALLOW(restart_syscall, "a wait resumed after a stop"),
