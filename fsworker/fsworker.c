@@ -397,8 +397,9 @@ worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
 /*
  * Once no request has come for IDLE_INTERVAL, what a burst left behind
  * goes back to the system: the pages big requests and replies touched
- * in the threads' buffers, and what malloc keeps free.  Returns whether
- * that is still to do, for the next wake-up to come sooner.
+ * in the threads' buffers, the node hash grown for many nodes, and what
+ * malloc keeps free.  Returns whether that is still to do, for the next
+ * wake-up to come sooner.
  */
 static int
 worker_trim(struct worker_conf *c)
@@ -421,6 +422,7 @@ worker_trim(struct worker_conf *c)
 	for (i = 0; i < c->nthreads; i++)
 		fuse_thread_trim(&threads[i]);
 	if (!trimmed) {
+		inode_trim();
 		malloc_trim(0);
 		trimmed = 1;
 	}

@@ -217,6 +217,7 @@ uint32_t attr_timeout(void);
 /* inode.c */
 void		 inode_init(int);
 uint32_t	 inode_recover(void);
+void		 inode_trim(void);
 void		 inode_note_name(const struct inode *, uint64_t,
 		    const char *);
 void		 inode_renamed(const struct inode *, const char *);
