@@ -61,7 +61,7 @@ static void	 setup_descriptors(struct worker_conf *);
 static void	 take_over(struct worker_conf *);
 static void	 start_threads(struct worker_conf *);
 static void	 worker_dispatch_parent(struct fsproto_chan *);
-static void	 worker_compose_stats(struct fsproto_chan *,
+static int	 worker_compose_stats(struct fsproto_chan *,
 		    struct fsmsg_stats *, uint64_t *);
 __attribute__((__noreturn__)) static void parent_loop(struct worker_conf *);
 
@@ -368,16 +368,17 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Queues STATS if the counters changed and the last is old enough. */
-static void
+/*
+ * Queues STATS if the counters changed and the last is old enough.
+ * Returns in how many ms to look again: when changed counters are due.
+ */
+static int
 worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
     uint64_t *last_ms)
 {
 	struct fsmsg_stats	 st;
 	uint64_t		 now = now_ms();
 
-	if (now - *last_ms < STATS_INTERVAL)
-		return;
 	memset(&st, 0, sizeof(st));
 	st.requests = atomic_load(&wstats.requests);
 	st.bytes_read = atomic_load(&wstats.bytes_read);
@@ -386,12 +387,15 @@ worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
 	st.nodes = atomic_load(&wstats.nodes);
 	st.handles = atomic_load(&wstats.handles);
 	if (memcmp(&st, last, sizeof(st)) == 0)
-		return;
+		return STATS_INTERVAL;
+	if (now - *last_ms < STATS_INTERVAL)
+		return STATS_INTERVAL - (int)(now - *last_ms);
 	if (fsproto_compose(chan, MSG_WORKER_STATS, 0, -1, &st,
 	    sizeof(st)) == -1)
 		fatal("%s: compose", __func__);
 	*last = st;
 	*last_ms = now;
+	return STATS_INTERVAL;
 }
 
 /*
@@ -492,10 +496,12 @@ parent_loop(struct worker_conf *c)
 				worker_exit(0, "parent closed the channel");
 			worker_dispatch_parent(&chan);
 		}
+		ms = STATS_INTERVAL;
 		if (pfd[1].fd == -1)
-			worker_compose_stats(&chan, &last, &last_ms);
+			ms = worker_compose_stats(&chan, &last, &last_ms);
 		worker_flush_parent(&chan);
-		ms = worker_trim(c) ? IDLE_TICK : STATS_INTERVAL;
+		if (worker_trim(c) && ms > IDLE_TICK)
+			ms = IDLE_TICK;
 	}
 }
 
