@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,6 +37,8 @@
 #define FUSE_DEV_MAJOR	10
 #define FUSE_DEV_MINOR	229
 #define STATS_INTERVAL	1000	/* ms: at most one STATS per second */
+#define IDLE_INTERVAL	500	/* ms without a request: give memory back */
+#define IDLE_TICK	250	/* ms: the main thread's wake-up until then */
 
 struct worker_conf	*wconf;
 struct worker_stats	 wstats;
@@ -58,7 +61,7 @@ static void	 setup_descriptors(struct worker_conf *);
 static void	 take_over(struct worker_conf *);
 static void	 start_threads(struct worker_conf *);
 static void	 worker_dispatch_parent(struct fsproto_chan *);
-static void	 worker_compose_stats(struct fsproto_chan *,
+static int	 worker_compose_stats(struct fsproto_chan *,
 		    struct fsmsg_stats *, uint64_t *);
 __attribute__((__noreturn__)) static void parent_loop(struct worker_conf *);
 
@@ -365,16 +368,17 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Queues STATS if the counters changed and the last is old enough. */
-static void
+/*
+ * Queues STATS if the counters changed and the last is old enough.
+ * Returns in how many ms to look again: when changed counters are due.
+ */
+static int
 worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
     uint64_t *last_ms)
 {
 	struct fsmsg_stats	 st;
 	uint64_t		 now = now_ms();
 
-	if (now - *last_ms < STATS_INTERVAL)
-		return;
 	memset(&st, 0, sizeof(st));
 	st.requests = atomic_load(&wstats.requests);
 	st.bytes_read = atomic_load(&wstats.bytes_read);
@@ -383,12 +387,50 @@ worker_compose_stats(struct fsproto_chan *chan, struct fsmsg_stats *last,
 	st.nodes = atomic_load(&wstats.nodes);
 	st.handles = atomic_load(&wstats.handles);
 	if (memcmp(&st, last, sizeof(st)) == 0)
-		return;
+		return STATS_INTERVAL;
+	if (now - *last_ms < STATS_INTERVAL)
+		return STATS_INTERVAL - (int)(now - *last_ms);
 	if (fsproto_compose(chan, MSG_WORKER_STATS, 0, -1, &st,
 	    sizeof(st)) == -1)
 		fatal("%s: compose", __func__);
 	*last = st;
 	*last_ms = now;
+	return STATS_INTERVAL;
+}
+
+/*
+ * Once no request has come for IDLE_INTERVAL, what a burst left behind
+ * goes back to the system: the pages big requests and replies touched
+ * in the threads' buffers, the node hash grown for many nodes, and what
+ * malloc keeps free.  Returns whether that is still to do, for the next
+ * wake-up to come sooner.
+ */
+static int
+worker_trim(struct worker_conf *c)
+{
+	static uint64_t	 seen, since;
+	static int	 trimmed = 1;
+	uint64_t	 requests, now;
+	int		 i;
+
+	requests = atomic_load(&wstats.requests);
+	now = now_ms();
+	if (requests != seen) {
+		seen = requests;
+		since = now;
+		trimmed = 0;
+		return 1;
+	}
+	if (now - since < IDLE_INTERVAL)
+		return !trimmed;
+	for (i = 0; i < c->nthreads; i++)
+		fuse_thread_trim(&threads[i]);
+	if (!trimmed) {
+		inode_trim();
+		malloc_trim(0);
+		trimmed = 1;
+	}
+	return 0;
 }
 
 static void
@@ -412,6 +454,7 @@ parent_loop(struct worker_conf *c)
 	char			 why[32];
 	uint64_t		 v, last_ms = 0;
 	ssize_t			 n;
+	int			 ms = STATS_INTERVAL;
 
 	if (fsproto_chan_init(&chan, FSWORKER_CHAN_FD, FSPROTO_MAXPAYLOAD,
 	    0) == -1)
@@ -421,9 +464,9 @@ parent_loop(struct worker_conf *c)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->ready_fd;
 	pfd[1].events = POLLIN;
-	ts.tv_sec = STATS_INTERVAL / 1000;
-	ts.tv_nsec = STATS_INTERVAL % 1000 * 1000000L;
 	for (;;) {
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = ms % 1000 * 1000000L;
 		if (ppoll(pfd, 2, &ts, &poll_sigmask) == -1) {
 			if (errno != EINTR)
 				fatal("%s: ppoll", __func__);
@@ -453,9 +496,12 @@ parent_loop(struct worker_conf *c)
 				worker_exit(0, "parent closed the channel");
 			worker_dispatch_parent(&chan);
 		}
+		ms = STATS_INTERVAL;
 		if (pfd[1].fd == -1)
-			worker_compose_stats(&chan, &last, &last_ms);
+			ms = worker_compose_stats(&chan, &last, &last_ms);
 		worker_flush_parent(&chan);
+		if (worker_trim(c) && ms > IDLE_TICK)
+			ms = IDLE_TICK;
 	}
 }
 
@@ -531,6 +577,12 @@ main(int argc, char *argv[])
 	restart_init(&conf);
 	passthrough_init(&conf);
 	setup_signals();
+	/*
+	 * One arena for every thread: malloc_trim() gives back the top of
+	 * the main arena only, and a thread's own arena keeps what a burst
+	 * of lookups left free there.
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	umask(0);		/* the requests carry the caller's umask */
 	raise_nofile();
 	setup_descriptors(&conf);

@@ -22,6 +22,8 @@
 #define FSWORKER_MAX_WRITE	(1024 * 1024)
 /* Room for the request header, the op's fixed struct and a name. */
 #define FSWORKER_HEADROOM	4096
+/* What of a thread's buffers small requests keep touching. */
+#define FSWORKER_BUF_KEEP	(16 * 1024)
 
 enum cache_mode {
 	CACHE_NEVER,
@@ -83,7 +85,21 @@ struct worker_stats {
 	atomic_uint_least64_t	 handles;
 };
 
-/* One thread serving one (cloned) /dev/fuse descriptor. */
+/*
+ * Interrupts one thread's wait with pthread_kill(3): a SETLKW waiter's
+ * on INTERRUPT, and the read of a FUSE thread whose buffers the main
+ * thread wants back.  Blocked but in those waits; its handler does
+ * nothing (lock_init()).
+ */
+#define WAKE_SIGNAL		SIGUSR1
+
+/*
+ * One thread serving one (cloned) /dev/fuse descriptor.  Its buffers
+ * are sized for the largest request, but only the pages a request or
+ * reply touched are resident: beyond the first FSWORKER_BUF_KEEP bytes
+ * the thread gives them back once the main thread has seen the worker
+ * idle.
+ */
 struct fuse_thread {
 	pthread_t		 tid;
 	int			 fd;
@@ -91,6 +107,10 @@ struct fuse_thread {
 	size_t			 insize;
 	unsigned char		*out;
 	size_t			 outsize;
+	size_t			 inused;	/* touched since the release */
+	size_t			 outused;
+	atomic_int		 dirty;		/* either beyond the keep */
+	atomic_int		 release;	/* asked by the main thread */
 };
 
 struct uring_ent;
@@ -110,6 +130,7 @@ struct req {
 	uint32_t			 ngroups;
 	unsigned char			*out;	/* reply scratch */
 	size_t				 outsize;
+	size_t				 outlen; /* of the reply sent */
 };
 
 /* A node: an O_PATH descriptor for one (st_dev, st_ino). */
@@ -176,6 +197,7 @@ extern struct fuse_sess		 fsess;
 void	 fuse_thread_alloc(struct fuse_thread *, int);
 void	*fuse_thread_main(void *);
 void	 fuse_thread_dispatch(struct fuse_thread *, size_t);
+void	 fuse_thread_trim(struct fuse_thread *);
 void	 fuse_dispatch(struct req *, size_t);
 int	 reply_iov(struct req *, int, struct iovec *, int);
 int	 reply_err(struct req *, int);
@@ -195,6 +217,7 @@ uint32_t attr_timeout(void);
 /* inode.c */
 void		 inode_init(int);
 uint32_t	 inode_recover(void);
+void		 inode_trim(void);
 void		 inode_note_name(const struct inode *, uint64_t,
 		    const char *);
 void		 inode_renamed(const struct inode *, const char *);

@@ -4,11 +4,14 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +127,70 @@ fuse_thread_alloc(struct fuse_thread *t, int fd)
 		fatalx("%s: out of memory", __func__);
 }
 
+/* Called by the thread itself, never while a request is in t->in. */
+static void
+fuse_thread_release(struct fuse_thread *t)
+{
+	if (t->inused > FSWORKER_BUF_KEEP &&
+	    madvise(t->in + FSWORKER_BUF_KEEP, t->insize - FSWORKER_BUF_KEEP,
+	    MADV_DONTNEED) == -1)
+		fatal("%s: madvise", __func__);
+	if (t->outused > FSWORKER_BUF_KEEP &&
+	    madvise(t->out + FSWORKER_BUF_KEEP, t->outsize - FSWORKER_BUF_KEEP,
+	    MADV_DONTNEED) == -1)
+		fatal("%s: madvise", __func__);
+	t->inused = t->outused = 0;
+	atomic_store(&t->dirty, 0);
+}
+
+/*
+ * The read of the next request.  A thread with pages to give back lets
+ * WAKE_SIGNAL in for the read alone, so that the main thread can end
+ * its wait (fuse_thread_trim()); no other call of a serving thread ever
+ * sees EINTR from it.  Clean threads, almost all of them under small
+ * requests, read as they are.
+ */
+static ssize_t
+fuse_thread_read(struct fuse_thread *t)
+{
+	sigset_t	 set;
+	ssize_t		 n;
+	int		 saved;
+
+	if (!atomic_load(&t->dirty))
+		return read(t->fd, t->in, t->insize);
+	sigemptyset(&set);
+	sigaddset(&set, WAKE_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* A signal taken before the read would not end it. */
+	if (atomic_load(&t->release)) {
+		n = -1;
+		errno = EINTR;
+	} else
+		n = read(t->fd, t->in, t->insize);
+	saved = errno;
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (atomic_exchange(&t->release, 0) && n == -1)
+		fuse_thread_release(t);
+	errno = saved;
+	return n;
+}
+
+/*
+ * From the main thread, once no request came for a while: a thread
+ * whose buffers hold more than they keep is asked to give the pages
+ * back, by itself and between two requests.  Asked again each time
+ * while it has not, since the signal can come just before its read.
+ */
+void
+fuse_thread_trim(struct fuse_thread *t)
+{
+	if (!atomic_load(&t->dirty))
+		return;
+	atomic_store(&t->release, 1);
+	pthread_kill(t->tid, WAKE_SIGNAL);
+}
+
 void *
 fuse_thread_main(void *arg)
 {
@@ -132,7 +199,7 @@ fuse_thread_main(void *arg)
 
 	cred_thread_init();
 	for (;;) {
-		n = read(t->fd, t->in, t->insize);
+		n = fuse_thread_read(t);
 		if (n == -1) {
 			/* ENOENT: the request went away before we got it. */
 			if (errno == EINTR || errno == EAGAIN ||
@@ -187,6 +254,13 @@ fuse_thread_dispatch(struct fuse_thread *t, size_t n)
 	req.out = t->out;
 	req.outsize = t->outsize;
 	fuse_dispatch(&req, n);
+	/* A reply written in t->out is what it sent of it. */
+	if (n > t->inused)
+		t->inused = n;
+	if (req.outlen > t->outused)
+		t->outused = req.outlen;
+	if (t->inused > FSWORKER_BUF_KEEP || t->outused > FSWORKER_BUF_KEEP)
+		atomic_store(&t->dirty, 1);
 }
 
 /*
@@ -396,6 +470,7 @@ reply_iov(struct req *req, int error, struct iovec *iov, int iovcnt)
 	oh.len = len;
 	oh.error = -error;
 	oh.unique = req->hdr->unique;
+	req->outlen = len;
 	iov[0].iov_base = &oh;
 	iov[0].iov_len = sizeof(oh);
 	atomic_fetch_add(&wstats.requests, 1);

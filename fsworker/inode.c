@@ -52,6 +52,7 @@ static size_t		 hashsize;	/* power of two */
 static size_t		 hashcount;
 
 static size_t	 inode_hashval(dev_t, ino_t);
+static int	 inode_hash_resize(size_t);
 static void	 inode_hash_grow(void);
 static uint32_t	 inode_slot_alloc(void);
 static int	 inode_unhash(struct inode *);
@@ -67,16 +68,17 @@ inode_hashval(dev_t dev, ino_t ino)
 	return h & (hashsize - 1);
 }
 
-/* Called with the table locked; allocation failure is fatal. */
-static void
-inode_hash_grow(void)
+/* Called with the table locked; -1 when out of memory. */
+static int
+inode_hash_resize(size_t size)
 {
-	struct inode	**old = hash, *ip, *next;
+	struct inode	**old = hash, **nhash, *ip, *next;
 	size_t		  oldsize = hashsize, i, h;
 
-	hashsize = oldsize ? oldsize * 2 : ITAB_MIN;
-	if ((hash = calloc(hashsize, sizeof(*hash))) == NULL)
-		fatal("%s", __func__);
+	if ((nhash = calloc(size, sizeof(*nhash))) == NULL)
+		return -1;
+	hash = nhash;
+	hashsize = size;
 	for (i = 0; i < oldsize; i++) {
 		for (ip = old[i]; ip != NULL; ip = next) {
 			next = ip->hnext;
@@ -86,6 +88,35 @@ inode_hash_grow(void)
 		}
 	}
 	free(old);
+	return 0;
+}
+
+/* Called with the table locked; allocation failure is fatal. */
+static void
+inode_hash_grow(void)
+{
+	if (inode_hash_resize(hashsize ? hashsize * 2 : ITAB_MIN) == -1)
+		fatal("%s", __func__);
+}
+
+/*
+ * From the main thread once the worker is idle: a hash grown for a
+ * burst of lookups shrinks back to what the nodes left need, with room
+ * to grow fourfold before it doubles again.  The slots stay: a free
+ * slot keeps its generation.
+ */
+void
+inode_trim(void)
+{
+	size_t	 size;
+
+	pthread_mutex_lock(&itab_lock);
+	for (size = hashsize; size > ITAB_MIN && hashcount <= size / 4;
+	    size /= 2)
+		;
+	if (size != hashsize)
+		(void)inode_hash_resize(size);
+	pthread_mutex_unlock(&itab_lock);
 }
 
 /* Called with the table locked; returns 0 when the table is full. */

@@ -32,7 +32,6 @@
 #define LOCK_WAITERS_MAX	1024
 #define LOCK_WAITER_STACK	(64 * 1024)
 #define LOCK_INTR_RING		64
-#define LOCK_SIGNAL		SIGUSR1
 
 struct lock_waiter {
 	TAILQ_ENTRY(lock_waiter) entry;
@@ -70,10 +69,10 @@ lock_init(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = lock_signal_handler;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(LOCK_SIGNAL, &sa, NULL) == -1)
+	if (sigaction(WAKE_SIGNAL, &sa, NULL) == -1)
 		fatal("%s: sigaction", __func__);
 	sigemptyset(&set);
-	sigaddset(&set, LOCK_SIGNAL);
+	sigaddset(&set, WAKE_SIGNAL);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
 		fatalx("%s: pthread_sigmask", __func__);
 }
@@ -188,7 +187,7 @@ lock_waiter_main(void *arg)
 	int			 error, interrupted;
 
 	sigemptyset(&set);
-	sigaddset(&set, LOCK_SIGNAL);
+	sigaddset(&set, WAKE_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	for (;;) {
 		pthread_mutex_lock(&waiters_lock);
@@ -316,7 +315,7 @@ op_interrupt(struct req *req)
 	TAILQ_FOREACH(w, &waiters, entry) {
 		if (w->hdr.unique == in->unique) {
 			w->interrupted = 1;
-			pthread_kill(w->tid, LOCK_SIGNAL);
+			pthread_kill(w->tid, WAKE_SIGNAL);
 			break;
 		}
 	}

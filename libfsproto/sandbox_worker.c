@@ -106,22 +106,26 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 	SC_ALLOW(mprotect,	"a new thread's stack guard"),
 	SC_ALLOW(futex,		"mutexes, condition variables, joins"),
 	SC_ALLOW(tgkill,	"INTERRUPT wakes a SETLKW waiter "
-				"(pthread_kill); abort()"),
+				"(pthread_kill); the idle main thread wakes "
+				"a FUSE thread to give pages back; abort()"),
 	SC_ALLOW(rt_sigprocmask, "thread start; a SETLKW waiter lets its "
-				"signal in; abort()"),
+				"signal in, and a FUSE thread around its "
+				"read while it holds pages to give back; "
+				"abort()"),
 	SC_ALLOW(rt_sigaction,	"the first pthread_create installs libc's "
 				"handlers"),
-	SC_ALLOW(rt_sigreturn,	"back from the SETLKW and stop handlers"),
+	SC_ALLOW(rt_sigreturn,	"back from the wake and stop handlers"),
 	SC_ALLOW(getpid,	"syslog's LOG_PID; raise()"),
 	SC_ALLOW(pause,		"a second thread in worker_exit() waits for "
 				"the first to end the process"),
 
 	/* Memory and time. */
-	SC_ALLOW(brk,		"malloc"),
+	SC_ALLOW(brk,		"malloc; malloc_trim when idle"),
 	SC_ALLOW(mmap,		"malloc; thread stacks"),
 	SC_ALLOW(munmap,	"free; thread stacks"),
 	SC_ALLOW(mremap,	"realloc of large blocks: the node table"),
-	SC_ALLOW(madvise,	"free; a thread's end"),
+	SC_ALLOW(madvise,	"free; a thread's end; when idle, the "
+				"pages of the FUSE buffers and malloc_trim"),
 	SC_ALLOW(clock_gettime,	"STATS pacing, syslog time stamps, where "
 				"the vDSO is not used"),
 	SC_ALLOW(restart_syscall, "a wait resumed after a stop"),
@@ -140,7 +144,8 @@ const struct sandbox_syscall sandbox_worker_setup_syscalls[] = {
 	SC_ALLOW(execve,	"fsmount starts the worker"),
 	SC_ALLOW(arch_prctl,	"libc start-up"),
 	SC_ALLOW(set_tid_address, "libc start-up"),
-	SC_ALLOW(access,	"the dynamic linker"),
+	SC_ALLOW(access,	"the dynamic linker of the sanitizer and "
+				"valgrind builds"),
 	SC_ALLOW(getrandom,	"malloc's start-up"),
 	SC_ALLOW(prlimit64,	"libc start-up; RLIMIT_NOFILE, RLIMIT_CORE, "
 				"RLIMIT_FSIZE"),

@@ -1,4 +1,5 @@
-# Load: many mounts at once, many clients at once.
+# Load: many mounts at once, many clients at once, and what one worker
+# costs in memory.
 
 . "$(atf_get_srcdir)/common.sh"
 
@@ -159,9 +160,94 @@ stopped_client_cleanup()
 	fsm_cleanup
 }
 
+# mount_dev_fuse SRC MNT: mounts with the options of worker_memory, again
+# while the worker says it took FUSE over io_uring, which another suite
+# may have turned on meanwhile (t_ops_uring): its rings stay resident.
+mount_dev_fuse()
+{
+	n=0
+	while :; do
+		fsctl mount -o nopassthrough,cache=never "$1" "$2" ||
+		    atf_fail "mount failed"
+		pid=$(fsm_mount_field "$2" pid)
+		fsm_wait_until 10 grep -q "$2: transport" \
+		    "$(fsm_workdir)/fsmonitor.log" ||
+		    atf_fail "the worker logged no transport"
+		grep "$2: transport" "$(fsm_workdir)/fsmonitor.log" |
+		    tail -1 | grep -q "transport /dev/fuse" && return
+		n=$((n + 1))
+		[ $n -lt 20 ] || atf_fail "every mount took io_uring"
+		fsctl unmount "$2" || atf_fail "unmount failed"
+		sleep 1
+	done
+}
+
+# anon_back PID KIB: the worker's RssAnon is at most KIB.
+anon_back()
+{
+	[ "$(fsm_status_field "$1" RssAnon)" -le "$2" ]
+}
+
+atf_test_case worker_memory cleanup
+worker_memory_head()
+{
+	atf_set descr "a fresh worker is linked statically and under " \
+	    "2 MiB; once idle after 1 MiB writes and reads it gives the " \
+	    "pages of its buffers back"
+	atf_set require.user root
+	atf_set timeout 300
+}
+worker_memory_body()
+{
+	fsm_wrapped && atf_skip "the worker runs under valgrind"
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/src" "$w/mnt"
+	mount_dev_fuse "$w/src" "$w/mnt"
+	pid=$(fsm_mount_field "$w/mnt" pid)
+	fresh=$(rss_kib "$pid")
+	anon=$(fsm_status_field "$pid" RssAnon)
+	echo "fresh worker: VmRSS $fresh KiB, RssAnon $anon KiB"
+	# ASan cannot be linked statically, its shadow alone is larger,
+	# and it keeps what the requests freed in quarantine.
+	slack=512
+	if readelf -d "$TOP/fsworker/fsworker" | grep -q 'NEEDED.*libasan'
+	then
+		echo "sanitizer build: no budget for VmRSS"
+		slack=1536
+	else
+		readelf -l "$TOP/fsworker/fsworker" | grep -q INTERP &&
+		    atf_fail "fsworker is linked dynamically"
+		[ "$fresh" -lt 2048 ] ||
+		    atf_fail "a fresh worker uses $fresh KiB, 2048 or more"
+	fi
+	# cache=never: every 1 MiB block is a request, or a reply, of 1 MiB.
+	atf_check dd if=/dev/zero of="$w/mnt/f" bs=1M count=32 status=none
+	atf_check -o ignore dd if="$w/mnt/f" of=/dev/null bs=1M status=none
+	peak=$(fsm_status_field "$pid" VmHWM)
+	echo "after the I/O: VmHWM $peak KiB"
+	[ "$peak" -ge $((fresh + 1024)) ] ||
+	    atf_fail "the I/O did not touch the buffers"
+	fsm_wait_until 10 anon_back "$pid" $((anon + slack)) ||
+	    atf_fail "RssAnon still $(fsm_status_field "$pid" RssAnon) KiB" \
+	    "when idle"
+	echo "idle: VmRSS $(rss_kib "$pid") KiB," \
+	    "RssAnon $(fsm_status_field "$pid" RssAnon) KiB"
+	# The buffers serve as before once their pages are gone.
+	atf_check dd if=/dev/urandom of=data bs=1M count=4 status=none
+	atf_check dd if=data of="$w/mnt/g" bs=1M status=none
+	atf_check cmp data "$w/mnt/g"
+	atf_check fsctl unmount "$w/mnt"
+}
+worker_memory_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case many_mounts
 	atf_add_test_case parallel_clients
 	atf_add_test_case stopped_client
+	atf_add_test_case worker_memory
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/eventfd.h>
 #include <sys/fsuid.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -499,6 +500,58 @@ ATF_TC_BODY(batch_forget, tc)
 	ATF_CHECK_EQ(atomic_load(&wstats.nodes), 1);
 }
 
+/*
+ * inode_trim() shrinks a hash grown for many nodes: the nodes left are
+ * found again under their ids, the forgotten ones get new ids.
+ */
+#define TRIM_NODES	3000
+#define TRIM_KEPT	10
+ATF_TC_WITHOUT_HEAD(hash_trim);
+ATF_TC_BODY(hash_trim, tc)
+{
+	static uint64_t		 ids[TRIM_NODES];
+	struct fuse_getattr_in	 ga;
+	struct fuse_forget_in	 fo;
+	struct rlimit		 rl;
+	char			 name[32];
+	int			 dfd, i;
+
+	/* A descriptor per node, as the worker's raise_nofile() allows. */
+	ATF_REQUIRE(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < TRIM_NODES + 64)
+		atf_tc_skip("RLIMIT_NOFILE hard limit %llu",
+		    (unsigned long long)rl.rlim_max);
+	rl.rlim_cur = rl.rlim_max;
+	ATF_REQUIRE(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	setup();
+	init_ok();
+	ATF_REQUIRE((dfd = open(tdir, O_PATH | O_DIRECTORY)) != -1);
+	for (i = 0; i < TRIM_NODES; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		ATF_REQUIRE(close(openat(dfd, name, O_CREAT | O_WRONLY,
+		    0644)) == 0);
+		ids[i] = lookup(FUSE_ROOT_ID, name);
+	}
+	close(dfd);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), TRIM_NODES + 1);
+	fo.nlookup = 1;
+	for (i = TRIM_KEPT; i < TRIM_NODES; i++)
+		send_req(FUSE_FORGET, ids[i], &fo, sizeof(fo));
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), TRIM_KEPT + 1);
+	inode_trim();
+	memset(&ga, 0, sizeof(ga));
+	for (i = 0; i < TRIM_KEPT; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		ATF_CHECK_EQ(lookup(FUSE_ROOT_ID, name), ids[i]);
+		ATF_CHECK_EQ(req_errno(FUSE_GETATTR, ids[i], &ga,
+		    sizeof(ga)), 0);
+	}
+	ATF_CHECK_EQ(req_errno(FUSE_GETATTR, ids[TRIM_KEPT], &ga,
+	    sizeof(ga)), ESTALE);
+	ATF_CHECK(lookup(FUSE_ROOT_ID, "n2999") != ids[TRIM_NODES - 1]);
+	ATF_CHECK_EQ(atomic_load(&wstats.nodes), TRIM_KEPT + 2);
+}
+
 /* READDIRPLUS: every entry but . and .. is one lookup. */
 ATF_TC_WITHOUT_HEAD(readdirplus_counts);
 ATF_TC_BODY(readdirplus_counts, tc)
@@ -783,6 +836,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, handles);
 	ATF_TP_ADD_TC(tp, write_length);
 	ATF_TP_ADD_TC(tp, batch_forget);
+	ATF_TP_ADD_TC(tp, hash_trim);
 	ATF_TP_ADD_TC(tp, readdirplus_counts);
 	ATF_TP_ADD_TC(tp, readonly_noxattr);
 	return atf_no_error();
