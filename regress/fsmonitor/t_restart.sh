@@ -219,7 +219,11 @@ renamed_behind_body()
 	kill -KILL "$old"
 	fsm_wait_until 10 serving_new "$w/m" "$old" ||
 	    atf_fail "no new worker: $(fsctl status)"
-	atf_check -s not-exit:0 -e match:"Bad file descriptor" cat <&3
+	# The handle is lost (EBADF), and so is the node (ESTALE).
+	atf_check -s not-exit:0 -e match:"Bad file descriptor" \
+	    python3 -c 'import os; os.read(3, 4)'
+	atf_check -s not-exit:0 -e match:"Stale file handle" \
+	    python3 -c 'import os; os.fstat(3)'
 	exec 3<&-
 	atf_check -o inline:"one\n" cat "$w/m/g"
 	fsm_log | grep -q "lost 1 nodes, 1 handles" ||
