@@ -282,7 +282,6 @@ int	 op_rename2(struct req *);
 int	 op_link(struct req *);
 
 /* readdir.c */
-void	 file_init(int);
 int	 op_opendir(struct req *);
 int	 op_readdir(struct req *);
 int	 op_readdirplus(struct req *);
@@ -291,6 +290,7 @@ struct dirstream *dirstream_new(void);
 void	 dirstream_free(struct dirstream *);
 
 /* ops_file.c */
+void	 file_init(int);
 int	 op_open(struct req *);
 int	 op_create(struct req *);
 int	 op_tmpfile(struct req *);

@@ -259,7 +259,9 @@ fuse_thread_dispatch(struct fuse_thread *t, size_t n)
 		t->inused = n;
 	if (req.outlen > t->outused)
 		t->outused = req.outlen;
-	if (t->inused > FSWORKER_BUF_KEEP || t->outused > FSWORKER_BUF_KEEP)
+	/* Stored once per burst, not by every request of it. */
+	if ((t->inused > FSWORKER_BUF_KEEP || t->outused > FSWORKER_BUF_KEEP) &&
+	    !atomic_load_explicit(&t->dirty, memory_order_relaxed))
 		atomic_store(&t->dirty, 1);
 }
 

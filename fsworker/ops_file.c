@@ -130,11 +130,6 @@ kill_suidgid(const struct req *req, int fd)
 }
 
 /*
- * The open reply of OPEN, CREATE and TMPFILE: a handle for fd on ip
- * (whose reference it takes), described in o, with the backing file of
- * the kernel's passthrough where there is one.
- */
-/*
  * Before the threads: whether closes on the source's filesystem need a
  * FLUSH.  The writeback cache always does, to write back what the
  * kernel holds.
@@ -159,6 +154,11 @@ file_init(int rootfd)
 	}
 }
 
+/*
+ * The open reply of OPEN, CREATE and TMPFILE: a handle for fd on ip
+ * (whose reference it takes), described in o, with the backing file of
+ * the kernel's passthrough where there is one.
+ */
 static int
 file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
 {
