@@ -93,6 +93,20 @@ struct worker_stats {
  */
 #define WAKE_SIGNAL		SIGUSR1
 
+/* A thread's pipes for READ replies by splice(2): splice.c. */
+enum splice_state {
+	SPLICE_UNTRIED,
+	SPLICE_ON,
+	SPLICE_OFF
+};
+
+struct splicer {
+	int			 data[2];	/* the file's pages */
+	int			 out[2];	/* header, then the pages */
+	size_t			 max;		/* the largest read spliced */
+	enum splice_state	 state;
+};
+
 /*
  * One thread serving one (cloned) /dev/fuse descriptor.  Its buffers
  * are sized for the largest request, but only the pages a request or
@@ -111,6 +125,7 @@ struct fuse_thread {
 	size_t			 outused;
 	atomic_int		 dirty;		/* either beyond the keep */
 	atomic_int		 release;	/* asked by the main thread */
+	struct splicer		 splicer;
 };
 
 struct uring_ent;
@@ -122,6 +137,7 @@ struct uring_ent;
 struct req {
 	int				 fd;	/* for the reply */
 	struct uring_ent		*ent;
+	struct splicer			*splicer; /* /dev/fuse only */
 	int				 deferred; /* another thread replies */
 	const struct fuse_in_header	*hdr;
 	const unsigned char		*arg;
@@ -202,6 +218,11 @@ void	 fuse_dispatch(struct req *, size_t);
 int	 reply_iov(struct req *, int, struct iovec *, int);
 int	 reply_err(struct req *, int);
 int	 reply_data(struct req *, const void *, size_t);
+
+/* splice.c */
+void	 splice_init(struct splicer *);
+int	 splice_wanted(struct req *, size_t);
+int	 splice_read(struct req *, int, size_t, off_t, size_t *);
 int	 reply_entry(struct req *, const struct inode *,
 	    const struct stat *);
 int	 reply_attr(struct req *, const struct stat *);

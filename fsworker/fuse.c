@@ -119,6 +119,7 @@ void
 fuse_thread_alloc(struct fuse_thread *t, int fd)
 {
 	t->fd = fd;
+	splice_init(&t->splicer);
 	t->insize = FSWORKER_MAX_WRITE + FSWORKER_HEADROOM;
 	t->outsize = FSWORKER_MAX_WRITE + FSWORKER_HEADROOM;
 	/* Page alignment lets a backing file opened O_DIRECT take it. */
@@ -250,6 +251,7 @@ fuse_thread_dispatch(struct fuse_thread *t, size_t n)
 	}
 	memset(&req, 0, sizeof(req));
 	req.fd = t->fd;
+	req.splicer = &t->splicer;
 	req.hdr = (const void *)t->in;
 	req.out = t->out;
 	req.outsize = t->outsize;

@@ -387,6 +387,7 @@ op_read(struct req *req)
 	const struct fuse_read_in	*in = (const void *)req->arg;
 	struct handle			*hp;
 	ssize_t				 n;
+	size_t				 sent;
 	int				 error = 0;
 
 	if (in->size > req->outsize || in->size > fsess.max_read ||
@@ -394,6 +395,12 @@ op_read(struct req *req)
 		return EINVAL;
 	if ((hp = handle_get_file(in->fh, req->hdr->nodeid, EISDIR, &error)) == NULL)
 		return error;
+	if (splice_wanted(req, in->size) &&
+	    splice_read(req, hp->fd, in->size, in->offset, &sent) != -1) {
+		handle_put(hp);
+		atomic_fetch_add(&wstats.bytes_read, sent);
+		return 0;
+	}
 	if ((n = pread(hp->fd, req->out, in->size, in->offset)) == -1)
 		error = errno;
 	handle_put(hp);

@@ -28,6 +28,8 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 	/* The FUSE device and the channel to the parent. */
 	SC_ALLOW(read,		"FUSE requests; the ready eventfd"),
 	SC_ALLOW(writev,	"FUSE replies"),
+	SC_ALLOW(splice,	"READ replies from a file through a pipe"),
+	SC_ALLOW(pipe2,		"each thread's two pipes for spliced replies"),
 	SC_ALLOW(write,		"FUSE notifications; the eventfd; -d logging"),
 	SC_ALLOW(ppoll,		"the main thread's wait on the parent channel"),
 	SC_ALLOW(io_uring_enter, "FUSE over io_uring: commits and waits on "

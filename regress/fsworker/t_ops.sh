@@ -1036,6 +1036,44 @@ flush_body()
 	w_stop
 }
 
+w_case splice "READ replies by splice(2) on /dev/fuse, copied otherwise"
+splice_body()
+{
+	# Reads the worker serves, not the kernel's passthrough.
+	w_start -v -o nopassthrough
+	# Not a whole number of pages: the last read of each size is short.
+	dd if=/dev/urandom of="$SRC/f" bs=64k count=40 2>/dev/null
+	head -c 1000 /dev/urandom >>"$SRC/f"
+	# Direct reads come as one READ each of the size asked: below the
+	# spliced sizes, in them, and over what a pipe holds (copied).
+	for bs in 4k 32k 128k 1M; do
+		atf_check -e ignore dd if="$MNT/f" of=out bs=$bs iflag=direct
+		atf_check cmp out "$SRC/f"
+	done
+	# Unaligned, across the end of the file, and at it.
+	python3 -c '
+import os, sys
+a = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+b = os.open(sys.argv[2], os.O_RDONLY)
+size = os.fstat(b).st_size
+for off, n in ((1, 200000), (4095, 65536), (size - 5000, 131072),
+    (size, 65536), (size + 4096, 65536)):
+	if os.pread(a, n, off) != os.pread(b, n, off):
+		sys.exit("differs at %d, %d bytes" % (off, n))
+' "$MNT/f" "$SRC/f" || atf_fail "unaligned reads differ"
+	# Through the page cache: readahead asks for 128 KiB at a time.
+	echo 1 >/proc/sys/vm/drop_caches
+	atf_check cmp "$MNT/f" "$SRC/f"
+	n=$(w_log | grep -c "splice_read: unique .* bytes spliced")
+	if [ "$W_URING" = 1 ]; then
+		# Replies under io_uring are written in place.
+		atf_check_equal "$n" 0
+	else
+		[ "$n" -ge 20 ] || atf_fail "$n spliced replies"
+	fi
+	w_stop
+}
+
 w_case sigterm "the worker, first of its pid namespace, ends on SIGTERM"
 sigterm_body()
 {
@@ -1116,6 +1154,7 @@ atf_init_test_cases()
 	atf_add_test_case sandbox_options
 	atf_add_test_case tmpfs_source
 	atf_add_test_case transport
+	atf_add_test_case splice
 	if [ "$W_MODE" = daemon ]; then
 		atf_add_test_case passthrough
 		atf_add_test_case passthrough_writeback
