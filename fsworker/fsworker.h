@@ -163,6 +163,10 @@ struct inode {
 	unsigned int		 pt_opens;
 	unsigned int		 cached_opens;
 	int32_t			 backing_id;
+	/* The directory node it was last found in; atomic. */
+	uint64_t		 parent;
+	/* A directory's: a child was forgotten since; itab_lock. */
+	int			 forgot_child;
 };
 
 struct dirstream;
@@ -239,11 +243,12 @@ uint32_t attr_timeout(void);
 void		 inode_init(int);
 uint32_t	 inode_recover(void);
 void		 inode_trim(void);
-void		 inode_note_name(const struct inode *, uint64_t,
+void		 inode_note_name(struct inode *, uint64_t,
 		    const char *);
 void		 inode_renamed(const struct inode *, const char *);
 struct inode	*inode_get(uint64_t, int *);
 struct inode	*inode_get_dir(uint64_t, int *);
+int		 inode_forgot_child(struct inode *);
 void		 inode_put(struct inode *);
 int		 inode_lookup(struct inode *, const char *, struct stat *,
 		    struct inode **);

@@ -174,10 +174,11 @@ inode_record(const struct inode *ip)
  * found under, in the directory node parent.
  */
 void
-inode_note_name(const struct inode *ip, uint64_t parent, const char *name)
+inode_note_name(struct inode *ip, uint64_t parent, const char *name)
 {
 	struct rs_node	*r;
 
+	__atomic_store_n(&ip->parent, parent, __ATOMIC_RELAXED);
 	if (!restart_active())
 		return;
 	pthread_mutex_lock(&itab_lock);
@@ -522,6 +523,37 @@ inode_lookup(struct inode *dir, const char *name, struct stat *st,
 	return 0;
 }
 
+/*
+ * The kernel forgot ip, with itab_lock held: a listing of its directory
+ * that the kernel keeps (cache=always) now holds a name without a
+ * dentry, which a walk would look up alone.  The next OPENDIR has the
+ * kernel drop that listing and read it again with READDIRPLUS, which
+ * brings the entries back in batches.
+ */
+static void
+inode_forgot_locked(const struct inode *ip)
+{
+	uint64_t	 parent = __atomic_load_n(&ip->parent, __ATOMIC_RELAXED);
+	uint32_t	 idx = (uint32_t)parent, gen = parent >> 32;
+
+	if (idx != 0 && idx < hiwat && slots[idx].gen == gen &&
+	    slots[idx].ip != NULL)
+		slots[idx].ip->forgot_child = 1;
+}
+
+/* Whether a child of dir was forgotten since the last call; clears it. */
+int
+inode_forgot_child(struct inode *dir)
+{
+	int	 forgot;
+
+	pthread_mutex_lock(&itab_lock);
+	forgot = dir->forgot_child;
+	dir->forgot_child = 0;
+	pthread_mutex_unlock(&itab_lock);
+	return forgot;
+}
+
 void
 inode_forget(uint64_t nodeid, uint64_t nlookup)
 {
@@ -549,6 +581,7 @@ inode_forget(uint64_t nodeid, uint64_t nlookup)
 		ip->nlookup -= nlookup;
 		inode_record(ip);
 		if (ip->nlookup == 0) {
+			inode_forgot_locked(ip);
 			if (inode_unhash(ip) == -1)
 				fatalx("%s: node %#llx not hashed", __func__,
 				    (unsigned long long)nodeid);

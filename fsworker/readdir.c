@@ -72,9 +72,11 @@ dirstream_free(struct dirstream *ds)
  * the kernel learns that time only when it fetches the attributes
  * again, so a change made beside the mount shows once the attribute
  * timeout has run out and a lookup or stat of the directory did so.
- * A listing from the cache carries no attributes: entries the kernel
- * has forgotten meanwhile, or whose timeout ran out, are looked up one
- * by one.
+ * A listing from the cache carries no attributes: entries whose
+ * timeout ran out are looked up one by one, and so would be the ones
+ * the kernel has forgotten meanwhile (under memory pressure, say).  So
+ * once it forgot one, the next OPENDIR goes without FOPEN_KEEP_CACHE:
+ * the kernel drops the listing and reads it again with READDIRPLUS.
  *
  * Not with cache=auto.  Without FOPEN_KEEP_CACHE every OPENDIR drops
  * the listing, which then serves only rewinddir() on one stream; with
@@ -83,11 +85,13 @@ dirstream_free(struct dirstream *ds)
  * where READDIRPLUS would have revalidated them in batches.
  */
 static uint32_t
-opendir_flags(void)
+opendir_flags(struct inode *dir)
 {
-	if (wconf->cache == CACHE_ALWAYS)
-		return FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
-	return 0;
+	if (wconf->cache != CACHE_ALWAYS)
+		return 0;
+	if (inode_forgot_child(dir))
+		return FOPEN_CACHE_DIR;
+	return FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE;
 }
 
 int
@@ -116,7 +120,7 @@ op_opendir(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if (reply_open(req, fh, opendir_flags()) == ENOENT)
+	if (reply_open(req, fh, opendir_flags(ip)) == ENOENT)
 		handle_release(fh, req->hdr->nodeid);
 	return 0;
 }

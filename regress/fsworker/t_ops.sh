@@ -783,6 +783,39 @@ dircache_body()
 	done
 }
 
+w_case dircache_forget "cache=always: a listing whose entries were forgotten is read again"
+dircache_forget_body()
+{
+	mkdir -p src/d
+	for i in $(seq 200); do : >src/d/f$i; done
+	w_start -v -o cache=always,timeout=60
+	# Held open, the directory stays in the kernel's caches while its
+	# entries go.
+	exec 3<"$MNT/d"
+	atf_check -o ignore ls -l "$MNT/d"
+	atf_check -o ignore ls -l "$MNT/d"
+	plus=$(w_requests READDIRPLUS)
+	look=$(w_requests LOOKUP)
+	[ "$plus" -gt 0 ] || atf_fail "no READDIRPLUS in the log"
+	forgets=$(w_requests 'FORGET\|BATCH_FORGET')
+	echo 2 >/proc/sys/vm/drop_caches
+	n=0
+	while [ "$(w_requests 'FORGET\|BATCH_FORGET')" -le "$forgets" ]; do
+		n=$((n + 1))
+		[ $n -lt 50 ] || atf_fail "the kernel forgot nothing"
+		sleep 0.1
+	done
+	sleep 0.2
+	# Listed again with attributes, not one LOOKUP per entry.
+	atf_check -o ignore ls -l "$MNT/d"
+	[ "$(w_requests READDIRPLUS)" -gt "$plus" ] ||
+	    atf_fail "the listing was not read again"
+	m=$(($(w_requests LOOKUP) - look))
+	[ $m -lt 20 ] || atf_fail "$m LOOKUP requests for the entries"
+	exec 3<&-
+	w_stop
+}
+
 w_case bad_option "an unknown option stops the worker before serving"
 bad_option_body()
 {
@@ -1148,6 +1181,7 @@ atf_init_test_cases()
 	atf_add_test_case readonly
 	atf_add_test_case options
 	atf_add_test_case dircache
+	atf_add_test_case dircache_forget
 	atf_add_test_case root_owner
 	atf_add_test_case multiuser
 	atf_add_test_case sandbox
