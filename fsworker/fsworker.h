@@ -146,7 +146,7 @@ struct req {
 	uint32_t			 ngroups;
 	unsigned char			*out;	/* reply scratch */
 	size_t				 outsize;
-	size_t				 outlen; /* of the reply sent */
+	size_t				 outlen; /* of out, the reply touched */
 };
 
 /* A node: an O_PATH descriptor for one (st_dev, st_ino). */

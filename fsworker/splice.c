@@ -116,12 +116,15 @@ splice_setup(struct splicer *sp, int fuse_fd)
 	return 0;
 }
 
-/* Empties a pipe whose content will not be sent. */
+/*
+ * Empties a pipe whose content will not be sent, through the thread's
+ * reply buffer, which a spliced reply otherwise leaves untouched.
+ */
 static void
 splice_drain(int fd, struct req *req)
 {
 	while (read(fd, req->out, req->outsize) > 0)
-		;
+		req->outlen = req->outsize;
 }
 
 /*
@@ -172,7 +175,6 @@ splice_read(struct req *req, int fd, size_t size, off_t off, size_t *n)
 	oh.len = sizeof(oh) + got;
 	oh.error = 0;
 	oh.unique = req->hdr->unique;
-	req->outlen = oh.len;
 	*n = got;
 	if (write(sp->out[1], &oh, sizeof(oh)) != sizeof(oh))
 		goto broken;
