@@ -75,11 +75,20 @@ backing_check(struct fsm_mount *m, int fd)
 	return (0);
 }
 
+/*
+ * What the kernel keeps is an O_PATH descriptor of the file the worker
+ * proved it may write: it only needs the path, to open the file anew
+ * for each passthrough open with that open's flags.  An open file
+ * description for writing would count as a writer of the file for as
+ * long as the registration lasts (executing the file on the backing
+ * tree would fail with ETXTBSY).
+ */
 static void
 backing_open(struct fsm_mount *m, int fd, struct fsmsg_backing *res)
 {
 	struct fuse_backing_map	map;
-	int			id;
+	char			path[32];
+	int			id, pfd;
 
 	if ((res->error = backing_check(m, fd)) != 0)
 		return;
@@ -87,12 +96,18 @@ backing_open(struct fsm_mount *m, int fd, struct fsmsg_backing *res)
 		res->error = ENOTCONN;
 		return;
 	}
-	memset(&map, 0, sizeof(map));
-	map.fd = fd;
-	if ((id = ioctl(m->fuse_fd, FUSE_DEV_IOC_BACKING_OPEN, &map)) == -1) {
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((pfd = open(path, O_PATH | O_CLOEXEC)) == -1) {
 		res->error = errno;
 		return;
 	}
+	memset(&map, 0, sizeof(map));
+	map.fd = pfd;
+	id = ioctl(m->fuse_fd, FUSE_DEV_IOC_BACKING_OPEN, &map);
+	res->error = id == -1 ? errno : 0;
+	close(pfd);
+	if (id == -1)
+		return;
 	res->id = id;
 	m->nbacking++;
 }

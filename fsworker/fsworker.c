@@ -449,10 +449,10 @@ parent_loop(struct worker_conf *c)
 {
 	struct fsproto_chan	 chan;
 	struct fsmsg_stats	 last;
-	struct pollfd		 pfd[2];
+	struct pollfd		 pfd[3];
 	struct timespec		 ts;
 	char			 why[32];
-	uint64_t		 v, last_ms = 0;
+	uint64_t		 v, last_ms = 0, flush_at = 0, now;
 	ssize_t			 n;
 	int			 ms = STATS_INTERVAL;
 
@@ -464,10 +464,12 @@ parent_loop(struct worker_conf *c)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->ready_fd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = passthrough_wake_fd();
+	pfd[2].events = POLLIN;
 	for (;;) {
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = ms % 1000 * 1000000L;
-		if (ppoll(pfd, 2, &ts, &poll_sigmask) == -1) {
+		if (ppoll(pfd, 3, &ts, &poll_sigmask) == -1) {
 			if (errno != EINTR)
 				fatal("%s: ppoll", __func__);
 			if (got_signal != 0) {
@@ -502,6 +504,21 @@ parent_loop(struct worker_conf *c)
 		worker_flush_parent(&chan);
 		if (worker_trim(c) && ms > IDLE_TICK)
 			ms = IDLE_TICK;
+		/* Closes of registrations, gathered for a moment. */
+		if (pfd[2].revents & POLLIN) {
+			if (read(pfd[2].fd, &v, sizeof(v)) == -1 &&
+			    errno != EAGAIN)
+				fatal("%s: eventfd", __func__);
+			if (flush_at == 0)
+				flush_at = now_ms() + PASSTHROUGH_FLUSH_MS;
+		}
+		if (flush_at != 0) {
+			if ((now = now_ms()) >= flush_at) {
+				passthrough_flush();
+				flush_at = 0;
+			} else if (ms > (int)(flush_at - now))
+				ms = (int)(flush_at - now);
+		}
 	}
 }
 

@@ -56,7 +56,8 @@ static int	 inode_hash_resize(size_t);
 static void	 inode_hash_grow(void);
 static uint32_t	 inode_slot_alloc(void);
 static int	 inode_unhash(struct inode *);
-static int	 inode_free_locked(struct inode *);
+static int	 inode_free_locked(struct inode *, int32_t *);
+static void	 inode_release_fd(int, int32_t);
 
 static size_t
 inode_hashval(dev_t dev, ino_t ino)
@@ -393,14 +394,36 @@ inode_get_dir(uint64_t nodeid, int *error)
 	return dir;
 }
 
-/* Called with the table locked: the slot is free, the caller closes. */
+/*
+ * A freed node's descriptor and backing id, with the table unlocked.
+ * The registration of a file that has no name left goes at once: until
+ * then the file's space stays taken.
+ */
+static void
+inode_release_fd(int fd, int32_t backing)
+{
+	struct stat	 st;
+
+	if (fd == -1)
+		return;
+	if (backing > 0)
+		passthrough_forget(backing,
+		    fstat(fd, &st) == 0 && st.st_nlink == 0);
+	close(fd);
+}
+
+/*
+ * Called with the table locked: the slot is free; the caller passes
+ * the descriptor returned and *backing to inode_release_fd().
+ */
 static int
-inode_free_locked(struct inode *ip)
+inode_free_locked(struct inode *ip, int32_t *backing)
 {
 	struct rs_node	*r;
 	uint32_t	 idx = (uint32_t)ip->nodeid;
 	int		 fd = ip->fd;
 
+	*backing = passthrough_node_free(ip);
 	slots[idx].ip = NULL;
 	slots[idx].gen++;
 	if ((r = restart_node(idx)) != NULL) {
@@ -417,6 +440,7 @@ inode_free_locked(struct inode *ip)
 void
 inode_put(struct inode *ip)
 {
+	int32_t	 backing = 0;
 	int	 fd = -1;
 
 	pthread_mutex_lock(&itab_lock);
@@ -424,10 +448,9 @@ inode_put(struct inode *ip)
 		fatalx("%s: node %#llx not referenced", __func__,
 		    (unsigned long long)ip->nodeid);
 	if (--ip->refs == 0 && ip->nlookup == 0)
-		fd = inode_free_locked(ip);
+		fd = inode_free_locked(ip, &backing);
 	pthread_mutex_unlock(&itab_lock);
-	if (fd != -1)
-		close(fd);
+	inode_release_fd(fd, backing);
 }
 
 /* Called with the table locked. */
@@ -559,6 +582,7 @@ inode_forget(uint64_t nodeid, uint64_t nlookup)
 {
 	struct inode	*ip;
 	uint32_t	 idx = (uint32_t)nodeid, gen = nodeid >> 32;
+	int32_t		 backing = 0;
 	int		 fd = -1;
 
 	pthread_mutex_lock(&itab_lock);
@@ -586,12 +610,11 @@ inode_forget(uint64_t nodeid, uint64_t nlookup)
 				fatalx("%s: node %#llx not hashed", __func__,
 				    (unsigned long long)nodeid);
 			if (ip->refs == 0)
-				fd = inode_free_locked(ip);
+				fd = inode_free_locked(ip, &backing);
 		}
 	}
 	pthread_mutex_unlock(&itab_lock);
-	if (fd != -1)
-		close(fd);
+	inode_release_fd(fd, backing);
 }
 
 int

@@ -14,13 +14,22 @@
  * mode to name the same backing file, and refuses passthrough for an
  * inode open through the page cache, and the other way round.  So each
  * node counts its opens of either kind: the first open decides, later
- * ones follow while any is open, and the backing id is closed when the
- * last passthrough open is released.  Our counts lag the kernel's (it
+ * ones follow while any is open.  Our counts lag the kernel's (it
  * forgets a file before we see its RELEASE), which is safe: the kernel
  * never has an open of a kind we do not count.
+ *
+ * A registration outlives the node's last open, until the kernel
+ * forgets the node: opening the file again then costs no exchange with
+ * fsmount, nor does closing it.  What the kernel keeps is an O_PATH
+ * descriptor (fsmount/backing.c), which holds the file no more than
+ * the node's own descriptor does, and no writer of it.  At most
+ * PT_IDLE_MAX nodes keep one without an open; past that, and with
+ * restart (a new worker would not know of them), the registration ends
+ * with the last open.
  */
 
 #include <sys/types.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -33,9 +42,16 @@
 #include "fsmsg.h"
 #include "fsworker.h"
 
+#define PT_IDLE_MAX	8192
+#define PT_BATCH	64	/* closes sent in one write */
+
 static pthread_mutex_t		 pt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fsproto_chan	 pt_chan;
 static int			 pt_chan_up;
+static unsigned int		 pt_idle;	/* nodes keeping one unused */
+static int32_t			 pt_closing[PT_BATCH];
+static unsigned int		 pt_nclosing;
+static int			 pt_wake = -1;	/* the main thread's */
 
 /*
  * Before the sandbox: the channel to fsmount, kept only if passthrough
@@ -64,7 +80,21 @@ passthrough_init(struct worker_conf *c)
 	if (fsproto_chan_init(&pt_chan, FSWORKER_MNT_FD,
 	    sizeof(struct fsmsg_backing), FSPROTO_F_FDPASS) == -1)
 		fatal("%s", __func__);
+	if ((pt_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("%s: eventfd", __func__);
 	pt_chan_up = 1;
+}
+
+/*
+ * What the main thread polls, and empties: readable once a registration
+ * waits to be closed, which the main thread has done, with those that
+ * came meanwhile, by calling passthrough_flush() PASSTHROUGH_FLUSH_MS
+ * later.  -1 without passthrough.
+ */
+int
+passthrough_wake_fd(void)
+{
+	return pt_wake;
 }
 
 /* Whether INIT may offer passthrough to the kernel. */
@@ -171,16 +201,25 @@ passthrough_open(struct inode *ip, int fd)
 		id = ip->backing_id;
 		ip->pt_opens++;
 	} else if (ip->cached_opens == 0 && fstat(fd, &st) == 0 &&
-	    (st.st_mode & (S_ISUID | S_ISGID)) == 0 &&
-	    (bfd = pt_backing_fd(ip)) != -1 &&
-	    pt_register(bfd, &res) == 0) {
-		if (res.error == 0) {
-			id = ip->backing_id = res.id;
+	    (st.st_mode & (S_ISUID | S_ISGID)) == 0) {
+		if (ip->backing_id > 0) {
+			/* Kept since the last open was released. */
+			id = ip->backing_id;
 			ip->pt_opens = 1;
-		} else
-			log_debug("%s: node %llu: %s", __func__,
-			    (unsigned long long)ip->nodeid,
-			    strerror(res.error));
+			pt_idle--;
+		} else if ((bfd = pt_backing_fd(ip)) != -1 &&
+		    pt_register(bfd, &res) == 0) {
+			if (res.error == 0) {
+				id = ip->backing_id = res.id;
+				ip->pt_opens = 1;
+				log_debug("%s: node %llu: backing %d",
+				    __func__, (unsigned long long)ip->nodeid,
+				    id);
+			} else
+				log_debug("%s: node %llu: %s", __func__,
+				    (unsigned long long)ip->nodeid,
+				    strerror(res.error));
+		}
 	}
 	if (id == 0)
 		ip->cached_opens++;
@@ -213,11 +252,67 @@ passthrough_recover(struct inode *ip, int32_t id)
 	return counted;
 }
 
+/* Sends the closes waiting, in one write, with pt_lock held. */
+static void
+pt_flush_locked(void)
+{
+	struct fsmsg_backing	 req;
+	unsigned int		 i;
+
+	if (pt_nclosing == 0)
+		return;
+	memset(&req, 0, sizeof(req));
+	for (i = 0; i < pt_nclosing && pt_chan_up; i++) {
+		req.id = pt_closing[i];
+		if (fsproto_compose(&pt_chan, MSG_BACKING_CLOSE, 0, -1, &req,
+		    sizeof(req)) == -1)
+			(void)pt_broken();
+	}
+	pt_nclosing = 0;
+	while (pt_chan_up && fsproto_pending(&pt_chan))
+		if (fsproto_write(&pt_chan) == -1)
+			(void)pt_broken();
+}
+
+/*
+ * Ends a registration, with pt_lock held; not answered, fsmount logs a
+ * failure.  What the kernel holds is a path, no writer of the file, so
+ * closes may wait a moment to go to fsmount many at a time: a batch
+ * when PT_BATCH have gathered, else from the main thread
+ * PASSTHROUGH_FLUSH_MS after the first.  With restart, at once: a new
+ * worker would not know of them.
+ */
+static void
+pt_close_id(int32_t id)
+{
+	uint64_t	 one = 1;
+
+	if (restart_active() || pt_wake == -1) {
+		pt_closing[0] = id;
+		pt_nclosing = 1;
+		pt_flush_locked();
+		return;
+	}
+	pt_closing[pt_nclosing++] = id;
+	if (pt_nclosing == 1 && write(pt_wake, &one, sizeof(one)) == -1 &&
+	    errno != EAGAIN)
+		fatal("%s: eventfd", __func__);
+	if (pt_nclosing == PT_BATCH)
+		pt_flush_locked();
+}
+
+/* From the main thread, PASSTHROUGH_FLUSH_MS after the wake-up. */
+void
+passthrough_flush(void)
+{
+	pthread_mutex_lock(&pt_lock);
+	pt_flush_locked();
+	pthread_mutex_unlock(&pt_lock);
+}
+
 void
 passthrough_close(struct inode *ip, int32_t id)
 {
-	struct fsmsg_backing	 req;
-
 	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
 		return;
 	pthread_mutex_lock(&pt_lock);
@@ -231,12 +326,51 @@ passthrough_close(struct inode *ip, int32_t id)
 			fatalx("%s: node %llu: backing %d not open", __func__,
 			    (unsigned long long)ip->nodeid, id);
 		if (--ip->pt_opens == 0) {
-			/* Not answered: fsmount logs a failure. */
-			memset(&req, 0, sizeof(req));
-			req.id = id;
-			(void)pt_send(MSG_BACKING_CLOSE, -1, &req);
-			ip->backing_id = 0;
+			if (pt_idle < PT_IDLE_MAX && !restart_active())
+				pt_idle++;
+			else {
+				pt_close_id(id);
+				ip->backing_id = 0;
+			}
 		}
 	}
+	pthread_mutex_unlock(&pt_lock);
+}
+
+/*
+ * The node ip goes, with no open left: the registration it kept, if
+ * any, which the caller passes to passthrough_forget() once it has let
+ * go of the node table.
+ */
+int32_t
+passthrough_node_free(struct inode *ip)
+{
+	int32_t	 id;
+
+	/* Nothing else can reach a node being freed: no lock to see 0. */
+	if (ip->backing_id == 0)
+		return 0;
+	pthread_mutex_lock(&pt_lock);
+	if ((id = ip->backing_id) > 0) {
+		if (ip->pt_opens != 0)
+			fatalx("%s: node %llu: %u opens", __func__,
+			    (unsigned long long)ip->nodeid, ip->pt_opens);
+		pt_idle--;
+		ip->backing_id = 0;
+	}
+	pthread_mutex_unlock(&pt_lock);
+	return id;
+}
+
+/* Ends a registration passthrough_node_free() gave; now if urgent. */
+void
+passthrough_forget(int32_t id, int urgent)
+{
+	if (id <= 0)
+		return;
+	pthread_mutex_lock(&pt_lock);
+	pt_close_id(id);
+	if (urgent)
+		pt_flush_locked();
 	pthread_mutex_unlock(&pt_lock);
 }

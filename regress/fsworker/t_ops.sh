@@ -974,6 +974,26 @@ m.flush()
 	sleep 1.5
 	[ "$(w_counter bytes_read)" -ge 131072 ] ||
 	    atf_fail "the worker did not serve the reads"
+	[ $pt = 1 ] || { w_stop; return 0; }
+	# A registration lasts until the kernel forgets the file: opening
+	# it again asks fsmount for nothing.
+	reg='passthrough_open: node .*: backing'
+	n=$(w_log | grep -c "$reg")
+	[ "$n" -gt 0 ] || atf_fail "no registration in the log"
+	for i in 1 2 3; do atf_check cmp "$MNT/f" "$SRC/f"; done
+	atf_check_equal "$(w_log | grep -c "$reg")" "$n"
+	# What the kernel keeps holds no writer of the file: open for
+	# reading through the mount, it runs beside it; open for writing,
+	# it is busy, as on the backing file system alone.
+	cp /bin/true "$SRC/true"
+	exec 4<"$MNT/true"
+	atf_check "$SRC/true"
+	exec 4<&-
+	exec 4>>"$MNT/true"
+	atf_check -s exit:126 -e match:"Text file busy" \
+	    sh -c 'exec "$1"' sh "$SRC/true"
+	exec 4>&-
+	atf_check "$SRC/true"
 	w_stop
 }
 
