@@ -12,6 +12,8 @@
  *	restat	the same again, after -w milliseconds of sleep
  *	walk	readdir(3) of the directory and fstatat(2) of every entry
  *	rewalk	the same again, after -w milliseconds of sleep
+ *	open	open(2) read-only, read(2) and close(2) of every file
+ *	reopen	the same again at once
  *	rename	renameat(2) of every file to a new name
  *	unlink	unlinkat(2) of every file
  *
@@ -59,6 +61,7 @@ static void	 name(char *, char, long);
 static size_t	 do_create(int, long);
 static size_t	 do_stat(int, long);
 static size_t	 do_walk(int, long);
+static size_t	 do_open(int, long);
 static size_t	 do_rename(int, long);
 static size_t	 do_unlink(int, long);
 
@@ -71,6 +74,8 @@ static const struct phase phases[] = {
 	{ "restat",	do_stat,	0, 1 },
 	{ "walk",	do_walk,	1, 0 },
 	{ "rewalk",	do_walk,	0, 1 },
+	{ "open",	do_open,	0, 0 },
+	{ "reopen",	do_open,	0, 0 },
 	{ "rename",	do_rename,	0, 0 },
 	{ "unlink",	do_unlink,	0, 0 },
 };
@@ -200,6 +205,34 @@ do_walk(int dfd, long n)
 	if (count != (size_t)n)
 		errx(1, "walk: %zu entries, created %ld", count, n);
 	return (count);
+}
+
+/* What a build does to the files it reads: open, read all, close. */
+static size_t
+do_open(int dfd, long n)
+{
+	char	buf[NAME_MAX_LEN], data[4096];
+	long	i;
+	ssize_t	got;
+	size_t	total;
+	int	fd;
+
+	for (i = 0; i < n; i++) {
+		name(buf, 'f', i);
+		if ((fd = openat(dfd, buf, O_RDONLY | O_CLOEXEC)) == -1)
+			err(1, "open %s", buf);
+		total = 0;
+		while ((got = read(fd, data, sizeof(data))) > 0)
+			total += (size_t)got;
+		if (got == -1)
+			err(1, "read %s", buf);
+		if (total != content_len)
+			errx(1, "read %s: %zu bytes, wrote %zu", buf, total,
+			    content_len);
+		if (close(fd) == -1)
+			err(1, "close %s", buf);
+	}
+	return ((size_t)n);
 }
 
 static size_t

@@ -32,6 +32,8 @@ METRICS = [
     ("restat", "stat again 1.5 s later", "ops/s", True),
     ("walk", "readdir+stat walk, cold", "ops/s", True),
     ("rewalk", "readdir+stat walk again 1.5 s later", "ops/s", True),
+    ("open", "open+read+close", "ops/s", True),
+    ("reopen", "open+read+close again", "ops/s", True),
     ("rename", "rename", "ops/s", True),
     ("unlink", "unlink", "ops/s", True),
     ("untar", "untar tree", "ms", False),
