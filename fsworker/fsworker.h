@@ -285,7 +285,6 @@ int	 passthrough_possible(void);
 int32_t	 passthrough_open(struct inode *, int);
 void	 passthrough_close(struct inode *, int32_t);
 int	 passthrough_recover(struct inode *, int32_t);
-int32_t	 passthrough_node_free(struct inode *);
 void	 passthrough_forget(int32_t, int);
 int	 passthrough_wake_fd(void);
 void	 passthrough_flush(void);

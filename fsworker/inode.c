@@ -423,7 +423,8 @@ inode_free_locked(struct inode *ip, int32_t *backing)
 	uint32_t	 idx = (uint32_t)ip->nodeid;
 	int		 fd = ip->fd;
 
-	*backing = passthrough_node_free(ip);
+	/* No open is left: a backing id here is one kept unused. */
+	*backing = ip->backing_id;
 	slots[idx].ip = NULL;
 	slots[idx].gen++;
 	if ((r = restart_node(idx)) != NULL) {

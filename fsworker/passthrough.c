@@ -338,37 +338,17 @@ passthrough_close(struct inode *ip, int32_t id)
 }
 
 /*
- * The node ip goes, with no open left: the registration it kept, if
- * any, which the caller passes to passthrough_forget() once it has let
- * go of the node table.
+ * Ends the registration a node kept without an open, once the node is
+ * gone (inode.c, which takes id from the node alone: nothing else can
+ * reach a node being freed); at once if urgent.
  */
-int32_t
-passthrough_node_free(struct inode *ip)
-{
-	int32_t	 id;
-
-	/* Nothing else can reach a node being freed: no lock to see 0. */
-	if (ip->backing_id == 0)
-		return 0;
-	pthread_mutex_lock(&pt_lock);
-	if ((id = ip->backing_id) > 0) {
-		if (ip->pt_opens != 0)
-			fatalx("%s: node %llu: %u opens", __func__,
-			    (unsigned long long)ip->nodeid, ip->pt_opens);
-		pt_idle--;
-		ip->backing_id = 0;
-	}
-	pthread_mutex_unlock(&pt_lock);
-	return id;
-}
-
-/* Ends a registration passthrough_node_free() gave; now if urgent. */
 void
 passthrough_forget(int32_t id, int urgent)
 {
 	if (id <= 0)
 		return;
 	pthread_mutex_lock(&pt_lock);
+	pt_idle--;
 	pt_close_id(id);
 	if (urgent)
 		pt_flush_locked();
