@@ -220,6 +220,7 @@ void	 fuse_thread_dispatch(struct fuse_thread *, size_t);
 void	 fuse_thread_trim(struct fuse_thread *);
 void	 fuse_dispatch(struct req *, size_t);
 int	 reply_iov(struct req *, int, struct iovec *, int);
+int	 reply_sent(const struct req *, ssize_t, size_t);
 int	 reply_err(struct req *, int);
 int	 reply_data(struct req *, const void *, size_t);
 

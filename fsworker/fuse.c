@@ -482,7 +482,19 @@ reply_iov(struct req *req, int error, struct iovec *iov, int iovcnt)
 		atomic_fetch_add(&wstats.errors, 1);
 	if (req->ent != NULL)
 		return uring_reply(req, &oh, iov, iovcnt);
-	if ((n = writev(req->fd, iov, iovcnt)) == (ssize_t)len)
+	n = writev(req->fd, iov, iovcnt);
+	return reply_sent(req, n, len);
+}
+
+/*
+ * What writing a reply of len bytes to /dev/fuse came to, n bytes
+ * written or -1: 0, or an errno, ENOENT when the kernel no longer
+ * waits for it.
+ */
+int
+reply_sent(const struct req *req, ssize_t n, size_t len)
+{
+	if (n == (ssize_t)len)
 		return 0;
 	if (n == -1 && errno == ENOENT)
 		return ENOENT;

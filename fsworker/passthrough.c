@@ -113,6 +113,16 @@ pt_broken(void)
 	return EIO;
 }
 
+/* Writes out what the channel holds; pt_lock held. */
+static int
+pt_push(void)
+{
+	while (fsproto_pending(&pt_chan))
+		if (fsproto_write(&pt_chan) == -1)
+			return pt_broken();
+	return 0;
+}
+
 /* Sends a request, and fd if not -1, which is closed; pt_lock held. */
 static int
 pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
@@ -125,10 +135,7 @@ pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
 	if (fsproto_compose(&pt_chan, type, 0, fd, req,
 	    req != NULL ? sizeof(*req) : 0) == -1)
 		return pt_broken();
-	while (fsproto_pending(&pt_chan))
-		if (fsproto_write(&pt_chan) == -1)
-			return pt_broken();
-	return 0;
+	return pt_push();
 }
 
 /*
@@ -269,9 +276,8 @@ pt_flush_locked(void)
 			(void)pt_broken();
 	}
 	pt_nclosing = 0;
-	while (pt_chan_up && fsproto_pending(&pt_chan))
-		if (fsproto_write(&pt_chan) == -1)
-			(void)pt_broken();
+	if (pt_chan_up)
+		(void)pt_push();
 }
 
 /*
@@ -285,12 +291,13 @@ pt_flush_locked(void)
 static void
 pt_close_id(int32_t id)
 {
-	uint64_t	 one = 1;
+	struct fsmsg_backing	 req;
+	uint64_t		 one = 1;
 
 	if (restart_active() || pt_wake == -1) {
-		pt_closing[0] = id;
-		pt_nclosing = 1;
-		pt_flush_locked();
+		memset(&req, 0, sizeof(req));
+		req.id = id;
+		(void)pt_send(MSG_BACKING_CLOSE, -1, &req);
 		return;
 	}
 	pt_closing[pt_nclosing++] = id;

@@ -156,6 +156,7 @@ splice_read(struct req *req, int fd, size_t size, off_t off, size_t *n)
 	struct fuse_out_header	 oh;
 	size_t			 got = 0;
 	ssize_t			 r;
+	int			 saved;
 
 	while (got < size) {
 		r = splice(fd, &off, sp->data[1], NULL, size - got,
@@ -183,19 +184,16 @@ splice_read(struct req *req, int fd, size_t size, off_t off, size_t *n)
 		goto broken;
 	atomic_fetch_add(&wstats.requests, 1);
 	r = splice(sp->out[0], NULL, req->fd, NULL, oh.len, 0);
-	if (r == (ssize_t)oh.len) {
+	saved = errno;
+	if (r == (ssize_t)oh.len)
 		log_debug("%s: unique %llu: %zu bytes spliced", __func__,
 		    (unsigned long long)oh.unique, got);
-		return 0;
+	else {
+		/* What the kernel did not take must not lead the next one. */
+		splice_drain(sp->out[0], req);
 	}
-	/* What the kernel did not take must not lead the next reply. */
-	splice_drain(sp->out[0], req);
-	if (r == -1 && errno == ENOENT)
-		return ENOENT;
-	if (r == -1 && errno == ENODEV)
-		worker_exit(0, "filesystem unmounted");
-	log_warn("%s: unique %llu", __func__, (unsigned long long)oh.unique);
-	return r == -1 ? errno : EIO;
+	errno = saved;
+	return reply_sent(req, r, oh.len);
 
 broken:
 	/* Pipes that do not behave as pipes: copy from now on. */

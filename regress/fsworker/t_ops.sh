@@ -224,7 +224,7 @@ w_stop()
 		wpid=$(w_worker)
 		atf_check fsctl unmount "$MNT"
 		atf_check -s exit:1 test -d "/proc/$wpid"
-		if fsm_log | grep -q "fatal\|reply_iov\|stale node\|forget"
+		if fsm_log | grep -q "fatal\|reply_sent\|stale node\|forget"
 		then
 			fsm_log
 			atf_fail "the worker complained"
@@ -235,7 +235,7 @@ w_stop()
 	kill -TERM "$(w_holder)"
 	w_wait_exit
 	atf_check -o inline:"exit 0\n" cat exit
-	if grep -q "fatal\|reply_iov\|stale node\|forget" worker.log; then
+	if grep -q "fatal\|reply_sent\|stale node\|forget" worker.log; then
 		cat worker.log
 		atf_fail "the worker complained"
 	fi

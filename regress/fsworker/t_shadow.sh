@@ -29,7 +29,7 @@ shadow_run()
 	    timeout 3600 "$FSSHADOW" -n "$ops" -s "$seed" "$w/m/f"
 	atf_check cmp "$w/m/f" "$w/s/f"
 	atf_check fsctl unmount "$w/m"
-	if fsm_log | grep -q "fatal\|reply_iov\|stale node"; then
+	if fsm_log | grep -q "fatal\|reply_sent\|stale node"; then
 		fsm_log
 		atf_fail "the worker complained"
 	fi
