@@ -285,27 +285,24 @@ pt_flush_locked(void)
  * failure.  What the kernel holds is a path, no writer of the file, so
  * closes may wait a moment to go to fsmount many at a time: a batch
  * when PT_BATCH have gathered, else from the main thread
- * PASSTHROUGH_FLUSH_MS after the first.  With restart, at once: a new
- * worker would not know of them.
+ * PASSTHROUGH_FLUSH_MS after the first.  Urgent ones go at once, with
+ * those waiting, and leave the main thread alone; so does every close
+ * with restart (a new worker would not know of them).
  */
 static void
-pt_close_id(int32_t id)
+pt_close_id(int32_t id, int urgent)
 {
-	struct fsmsg_backing	 req;
-	uint64_t		 one = 1;
+	uint64_t	 one = 1;
 
-	if (restart_active() || pt_wake == -1) {
-		memset(&req, 0, sizeof(req));
-		req.id = id;
-		(void)pt_send(MSG_BACKING_CLOSE, -1, &req);
+	pt_closing[pt_nclosing++] = id;
+	if (urgent || restart_active() || pt_wake == -1 ||
+	    pt_nclosing == PT_BATCH) {
+		pt_flush_locked();
 		return;
 	}
-	pt_closing[pt_nclosing++] = id;
 	if (pt_nclosing == 1 && write(pt_wake, &one, sizeof(one)) == -1 &&
 	    errno != EAGAIN)
 		fatal("%s: eventfd", __func__);
-	if (pt_nclosing == PT_BATCH)
-		pt_flush_locked();
 }
 
 /* From the main thread, PASSTHROUGH_FLUSH_MS after the wake-up. */
@@ -336,7 +333,7 @@ passthrough_close(struct inode *ip, int32_t id)
 			if (pt_idle < PT_IDLE_MAX && !restart_active())
 				pt_idle++;
 			else {
-				pt_close_id(id);
+				pt_close_id(id, 0);
 				ip->backing_id = 0;
 			}
 		}
@@ -356,8 +353,6 @@ passthrough_forget(int32_t id, int urgent)
 		return;
 	pthread_mutex_lock(&pt_lock);
 	pt_idle--;
-	pt_close_id(id);
-	if (urgent)
-		pt_flush_locked();
+	pt_close_id(id, urgent);
 	pthread_mutex_unlock(&pt_lock);
 }
