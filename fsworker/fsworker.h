@@ -251,8 +251,8 @@ struct inode	*inode_get(uint64_t, int *);
 struct inode	*inode_get_dir(uint64_t, int *);
 int		 inode_forgot_child(struct inode *);
 void		 inode_put(struct inode *);
-int		 inode_lookup(struct inode *, const char *, struct stat *,
-		    struct inode **);
+int		 inode_lookup(struct inode *, const char *, ino_t,
+		    struct stat *, struct inode **);
 int		 inode_add_fd(int, struct stat *, struct inode **);
 void		 inode_forget(uint64_t, uint64_t);
 int		 inode_stat(const struct inode *, struct stat *);

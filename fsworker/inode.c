@@ -69,6 +69,18 @@ inode_hashval(dev_t dev, ino_t ino)
 	return h & (hashsize - 1);
 }
 
+/* The node of (dev, ino), or NULL; itab_lock held. */
+static struct inode *
+inode_hashed(dev_t dev, ino_t ino)
+{
+	struct inode	*ip;
+
+	for (ip = hash[inode_hashval(dev, ino)]; ip != NULL; ip = ip->hnext)
+		if (ip->dev == dev && ip->ino == ino)
+			break;
+	return ip;
+}
+
 /* Called with the table locked; -1 when out of memory. */
 static int
 inode_hash_resize(size_t size)
@@ -201,11 +213,7 @@ inode_renamed(const struct inode *dir, const char *name)
 	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return;
 	pthread_mutex_lock(&itab_lock);
-	for (ip = hash[inode_hashval(st.st_dev, st.st_ino)]; ip != NULL;
-	    ip = ip->hnext)
-		if (ip->dev == st.st_dev && ip->ino == st.st_ino)
-			break;
-	if (ip != NULL && (r = restart_node((uint32_t)ip->nodeid)) != NULL)
+	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL && (r = restart_node((uint32_t)ip->nodeid)) != NULL)
 		restart_name(r, dir->nodeid, name);
 	pthread_mutex_unlock(&itab_lock);
 }
@@ -487,11 +495,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 		return ENOMEM;
 	}
 	pthread_mutex_lock(&itab_lock);
-	h = inode_hashval(st->st_dev, st->st_ino);
-	for (ip = hash[h]; ip != NULL; ip = ip->hnext)
-		if (ip->dev == st->st_dev && ip->ino == st->st_ino)
-			break;
-	if (ip != NULL) {
+	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL) {
 		ip->nlookup++;
 		ip->refs++;
 		inode_record(ip);
@@ -527,13 +531,57 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	return 0;
 }
 
-/* One name in a directory node, never following a symlink. */
-int
-inode_lookup(struct inode *dir, const char *name, struct stat *st,
-    struct inode **ipp)
+/*
+ * The node we hold for what st describes, with one more lookup and a
+ * reference, or NULL.  While we hold a node's descriptor its inode
+ * lives, so no other file has its number on that device.
+ */
+static struct inode *
+inode_held(const struct stat *st)
 {
-	int	 fd, error;
+	struct inode	*ip;
 
+	pthread_mutex_lock(&itab_lock);
+	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
+	    ip->type == (st->st_mode & S_IFMT)) {
+		ip->nlookup++;
+		ip->refs++;
+		inode_record(ip);
+	} else
+		ip = NULL;
+	pthread_mutex_unlock(&itab_lock);
+	return ip;
+}
+
+/*
+ * One name in a directory node, never following a symlink.  The kernel
+ * asks again about names it knows, each time their entry times out: a
+ * name whose inode we hold is answered from its stat alone, and only a
+ * name new to us is opened.  ino, if not 0, is the name's inode number
+ * as the directory listed it: a number we do not hold is opened at
+ * once.
+ */
+int
+inode_lookup(struct inode *dir, const char *name, ino_t ino,
+    struct stat *st, struct inode **ipp)
+{
+	int	 fd, error, held = 1;
+
+	if (ino != 0) {
+		pthread_mutex_lock(&itab_lock);
+		held = inode_hashed(dir->dev, ino) != NULL;
+		pthread_mutex_unlock(&itab_lock);
+	}
+	if (held) {
+		if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
+			return errno;
+		if ((*ipp = inode_held(st)) != NULL) {
+			log_debug("%s: node %llu found by its stat", __func__,
+			    (unsigned long long)(*ipp)->nodeid);
+			inode_note_name(*ipp, dir->nodeid, name);
+			return 0;
+		}
+	}
 	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return errno;

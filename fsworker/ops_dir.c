@@ -36,7 +36,7 @@ dir_reply_entry(struct req *req, struct inode *dir, const char *name)
 	struct stat	 st;
 	int		 error = 0;
 
-	if ((error = inode_lookup(dir, name, &st, &ip)) != 0)
+	if ((error = inode_lookup(dir, name, 0, &st, &ip)) != 0)
 		return error;
 	if (reply_entry(req, ip, &st) == ENOENT)
 		inode_forget(ip->nodeid, 1);	/* not seen by the kernel */

@@ -230,7 +230,7 @@ create_open_existing(struct inode *dir, const char *name, int flags)
 	struct stat	 st;
 	int		 fd, error = 0;
 
-	if ((error = inode_lookup(dir, name, &st, &ip)) != 0) {
+	if ((error = inode_lookup(dir, name, 0, &st, &ip)) != 0) {
 		errno = error;
 		return -1;
 	}

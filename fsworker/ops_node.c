@@ -30,7 +30,7 @@ static int	 fd_is_beneath_root(int);
 static int
 lookup_dot(struct inode *dir, struct stat *st, struct inode **ipp)
 {
-	return inode_lookup(dir, ".", st, ipp);
+	return inode_lookup(dir, ".", 0, st, ipp);
 }
 
 /*
@@ -113,7 +113,7 @@ op_lookup(struct req *req)
 	else if (!name_is_valid(name))
 		error = EINVAL;
 	else
-		error = inode_lookup(dir, name, &st, &ip);
+		error = inode_lookup(dir, name, 0, &st, &ip);
 	inode_put(dir);
 	if (error)
 		return error;

@@ -146,7 +146,7 @@ dirfill_lookup(struct dirfill *df, const struct dirent64 *d,
 	memset(e, 0, sizeof(*e));
 	if (is_dot_or_dotdot(d->d_name))
 		return;
-	if (inode_lookup(df->dir, d->d_name, &st, &ip) != 0)
+	if (inode_lookup(df->dir, d->d_name, d->d_ino, &st, &ip) != 0)
 		return;
 	fill_entry(e, ip, &st);
 	df->looked[df->nlooked++] = ip->nodeid;

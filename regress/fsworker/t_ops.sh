@@ -816,6 +816,34 @@ dircache_forget_body()
 	w_stop
 }
 
+w_case lookup_held "a name looked up again is found by its stat; a file put in its place beside the mount is the new one"
+lookup_held_body()
+{
+	mkdir src
+	echo one >src/a
+	echo twotwo >src/b
+	w_start -v -o timeout=0
+	atf_check -o inline:"one\n" cat "$MNT/a"
+	# timeout=0: every stat looks the name up again.
+	for i in 1 2 3; do
+		atf_check -o inline:"4\n" stat -c %s "$MNT/a"
+	done
+	n=$(w_log | grep -c "inode_lookup: node [0-9]* found by its stat")
+	[ "$n" -ge 3 ] || atf_fail "$n of 3 lookups found by their stat"
+	# Another file, then a directory, put at the name beside the mount.
+	mv src/b src/a
+	atf_check -o inline:"7\n" stat -c %s "$MNT/a"
+	atf_check -o inline:"twotwo\n" cat "$MNT/a"
+	rm src/a
+	mkdir src/a
+	touch src/a/x
+	atf_check -o inline:"directory\n" stat -c %F "$MNT/a"
+	atf_check -o inline:"x\n" ls "$MNT/a"
+	rmdir src/a 2>/dev/null || rm -r src/a
+	atf_check -s not-exit:0 -e match:"No such file" stat "$MNT/a"
+	w_stop
+}
+
 w_case bad_option "an unknown option stops the worker before serving"
 bad_option_body()
 {
@@ -1202,6 +1230,7 @@ atf_init_test_cases()
 	atf_add_test_case options
 	atf_add_test_case dircache
 	atf_add_test_case dircache_forget
+	atf_add_test_case lookup_held
 	atf_add_test_case root_owner
 	atf_add_test_case multiuser
 	atf_add_test_case sandbox
