@@ -167,6 +167,8 @@ struct inode {
 	uint64_t		 parent;
 	/* A directory's: a child was forgotten since; itab_lock. */
 	int			 forgot_child;
+	/* A directory's: its last lookup found a node held; atomic. */
+	int			 lookup_held;
 };
 
 struct dirstream;

@@ -557,29 +557,30 @@ inode_held(const struct stat *st)
  * One name in a directory node, never following a symlink.  The kernel
  * asks again about names it knows, each time their entry times out: a
  * name whose inode we hold is answered from its stat alone, and only a
- * name new to us is opened.  ino, if not 0, is the name's inode number
- * as the directory listed it: a number we do not hold is opened at
- * once.
+ * name new to us is opened.  Which comes first is a guess: ino, if not
+ * 0, is the name's inode number as the directory listed it; else what
+ * the last lookup in the directory found, so that a first walk through
+ * a tree costs no stat more than opening each name does.
  */
 int
 inode_lookup(struct inode *dir, const char *name, ino_t ino,
     struct stat *st, struct inode **ipp)
 {
-	int	 fd, error, held = 1;
+	int	 fd, error, held;
 
 	if (ino != 0) {
 		pthread_mutex_lock(&itab_lock);
 		held = inode_hashed(dir->dev, ino) != NULL;
 		pthread_mutex_unlock(&itab_lock);
-	}
+	} else
+		held = __atomic_load_n(&dir->lookup_held, __ATOMIC_RELAXED);
 	if (held) {
 		if (fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) == -1)
 			return errno;
 		if ((*ipp = inode_held(st)) != NULL) {
 			log_debug("%s: node %llu found by its stat", __func__,
 			    (unsigned long long)(*ipp)->nodeid);
-			inode_note_name(*ipp, dir->nodeid, name);
-			return 0;
+			goto found;
 		}
 	}
 	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -589,8 +590,14 @@ inode_lookup(struct inode *dir, const char *name, ino_t ino,
 		close(fd);
 		return errno;
 	}
-	if ((error = inode_add_fd(fd, st, ipp)) != 0)
+	held = (*ipp = inode_held(st)) != NULL;
+	if (held)
+		close(fd);
+	else if ((error = inode_add_fd(fd, st, ipp)) != 0)
 		return error;
+	if (ino == 0)
+		__atomic_store_n(&dir->lookup_held, held, __ATOMIC_RELAXED);
+found:
 	inode_note_name(*ipp, dir->nodeid, name);
 	return 0;
 }
