@@ -252,9 +252,18 @@ create_open(const struct req *req, struct inode *dir, const char *name,
 {
 	struct cred_save	 cs;
 	mode_t			 mode = in->mode & 07777;
-	int			 flags, fd, i, existing, error = 0;
+	int			 flags, cflags, fd, i, existing, error = 0;
 
 	flags = open_flags(in->flags);
+	/*
+	 * A file we create is opened for reading and writing, whatever
+	 * the caller asked: with passthrough its descriptor is then the
+	 * one fsmount checks (passthrough.c), which spares opening it
+	 * again.  The kernel sends no READ for an open that may not read.
+	 */
+	cflags = flags;
+	if (fsess.flags & FUSE_PASSTHROUGH)
+		cflags = (flags & ~O_ACCMODE) | O_RDWR;
 
 	for (i = 0; i < CREATE_TRIES; i++) {
 		if ((error = cred_enter(req, in->umask, CRED_NOGROUP,
@@ -263,7 +272,7 @@ create_open(const struct req *req, struct inode *dir, const char *name,
 			return -1;
 		}
 		fd = openat(dir->fd, name,
-		    flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		    cflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		/*
 		 * A name that exists after all is opened as the caller
 		 * too: the kernel, which took it for new, has checked no

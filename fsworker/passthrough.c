@@ -168,16 +168,20 @@ pt_register(int bfd, struct fsmsg_backing *res)
 }
 
 /*
- * A descriptor of ip that fsmount will register, or -1.  Never the
- * handle's own: the kernel keeps the registered open file description
- * as long as any passthrough open of the node, and the locks taken on
- * a handle's description must go when the handle does.
+ * A descriptor of ip for fsmount to check and register, or -1: a
+ * duplicate of the handle's own fd where that is open for reading and
+ * writing (a file just created is), else ip opened again so.  What
+ * fsmount registers is the file's path opened anew (fsmount/backing.c),
+ * so the handle's open file description, and the locks taken on it,
+ * stay the handle's alone.
  */
 static int
-pt_backing_fd(struct inode *ip)
+pt_backing_fd(struct inode *ip, int fd)
 {
-	int	 bfd;
+	int	 bfd, fl;
 
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_RDWR)
+		return fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if ((bfd = inode_reopen(ip, O_RDWR)) == -1 && errno == EROFS)
 		bfd = inode_reopen(ip, O_RDONLY);
 	return bfd;
@@ -214,7 +218,7 @@ passthrough_open(struct inode *ip, int fd)
 			id = ip->backing_id;
 			ip->pt_opens = 1;
 			pt_idle--;
-		} else if ((bfd = pt_backing_fd(ip)) != -1 &&
+		} else if ((bfd = pt_backing_fd(ip, fd)) != -1 &&
 		    pt_register(bfd, &res) == 0) {
 			if (res.error == 0) {
 				id = ip->backing_id = res.id;

@@ -1023,6 +1023,27 @@ m.flush()
 	    sh -c 'exec "$1"' sh "$SRC/true"
 	exec 4>&-
 	atf_check "$SRC/true"
+	# A file created write-only, of a mode that lets this worker open
+	# it again for nothing: its writes still go straight to it, and
+	# the caller's open may still not read.
+	python3 -c '
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o200)
+os.write(fd, b"w" * 65536)
+os.fsync(fd)
+try:
+    os.read(fd, 1)
+    sys.exit("a write-only open read")
+except OSError as e:
+    if e.errno != errno.EBADF:
+        raise
+os.close(fd)
+' "$MNT/wo" || atf_fail "write-only create"
+	atf_check -o inline:"200 65536\n" stat -c "%a %s" "$SRC/wo"
+	atf_check -o inline:"65536\n" -x "tr -d w <'$SRC/wo' | wc -c | \
+	    xargs expr 65536 -"
+	sleep 1.5
+	atf_check_equal "$(w_counter bytes_written)" 0
 	w_stop
 }
 
