@@ -255,6 +255,10 @@ int		 inode_forgot_child(struct inode *);
 void		 inode_put(struct inode *);
 int		 inode_lookup(struct inode *, const char *, ino_t,
 		    struct stat *, struct inode **);
+int		 inode_lookup_ahead(struct inode *, const char *, ino_t,
+		    struct stat *, int *);
+int		 inode_lookup_finish(struct inode *, const char *, int,
+		    struct stat *, struct inode **);
 int		 inode_add_fd(int, struct stat *, struct inode **);
 void		 inode_forget(uint64_t, uint64_t);
 int		 inode_stat(const struct inode *, struct stat *);

@@ -213,7 +213,8 @@ inode_renamed(const struct inode *dir, const char *name)
 	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return;
 	pthread_mutex_lock(&itab_lock);
-	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL && (r = restart_node((uint32_t)ip->nodeid)) != NULL)
+	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL &&
+	    (r = restart_node((uint32_t)ip->nodeid)) != NULL)
 		restart_name(r, dir->nodeid, name);
 	pthread_mutex_unlock(&itab_lock);
 }
@@ -553,6 +554,23 @@ inode_held(const struct stat *st)
 	return ip;
 }
 
+/* name in dir opened O_PATH, not followed, and its stat; -1 and errno. */
+static int
+name_open(const struct inode *dir, const char *name, struct stat *st)
+{
+	int	 fd, error;
+
+	if ((fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
+		error = errno;
+		close(fd);
+		errno = error;
+		return -1;
+	}
+	return fd;
+}
+
 /*
  * One name in a directory node, never following a symlink.  The kernel
  * asks again about names it knows, each time their entry times out: a
@@ -583,13 +601,8 @@ inode_lookup(struct inode *dir, const char *name, ino_t ino,
 			goto found;
 		}
 	}
-	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if ((fd = name_open(dir, name, st)) == -1)
 		return errno;
-	if (fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1) {
-		close(fd);
-		return errno;
-	}
 	held = (*ipp = inode_held(st)) != NULL;
 	if (held)
 		close(fd);
@@ -598,6 +611,46 @@ inode_lookup(struct inode *dir, const char *name, ino_t ino,
 	if (ino == 0)
 		__atomic_store_n(&dir->lookup_held, held, __ATOMIC_RELAXED);
 found:
+	inode_note_name(*ipp, dir->nodeid, name);
+	return 0;
+}
+
+/*
+ * The first half of inode_lookup(), for a name a READDIRPLUS will most
+ * likely list next: a name whose inode number ino we hold is only
+ * stat'ed (*fdp is -1), any other opened (*fdp its descriptor).
+ */
+int
+inode_lookup_ahead(struct inode *dir, const char *name, ino_t ino,
+    struct stat *st, int *fdp)
+{
+	int	 held;
+
+	pthread_mutex_lock(&itab_lock);
+	held = inode_hashed(dir->dev, ino) != NULL;
+	pthread_mutex_unlock(&itab_lock);
+	*fdp = -1;
+	if (held)
+		return fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) == -1 ?
+		    errno : 0;
+	return (*fdp = name_open(dir, name, st)) == -1 ? errno : 0;
+}
+
+/*
+ * The second half, when the READDIRPLUS comes: the node of what was
+ * found, which takes fd.  A node no longer held is looked up afresh.
+ */
+int
+inode_lookup_finish(struct inode *dir, const char *name, int fd,
+    struct stat *st, struct inode **ipp)
+{
+	int	 error;
+
+	if (fd == -1) {
+		if ((*ipp = inode_held(st)) == NULL)
+			return inode_lookup(dir, name, 0, st, ipp);
+	} else if ((error = inode_add_fd(fd, st, ipp)) != 0)
+		return error;
 	inode_note_name(*ipp, dir->nodeid, name);
 	return 0;
 }

@@ -14,12 +14,22 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsproto.h"
 #include "fsworker.h"
 
 #define DIRBUF_SIZE	(32 * 1024)
+#define DIRAHEAD_MAX	256	/* entries looked up ahead, at most */
+#define DIRAHEAD_FRESH_MS 50	/* how long what was looked up is used */
+
+/* An entry of the batch looked up before its READDIRPLUS came. */
+struct dirahead {
+	size_t		 pos;	/* in buf */
+	int		 fd;	/* O_PATH, or -1: a node we hold, stat'ed */
+	struct stat	 st;
+};
 
 struct dirstream {
 	pthread_mutex_t	 lock;
@@ -27,15 +37,31 @@ struct dirstream {
 	size_t		 pos;	/* next entry in buf */
 	size_t		 len;	/* bytes in buf */
 	char		*buf;	/* a getdents64() batch */
+	struct dirahead	*ahead;	/* DIRAHEAD_MAX, once used */
+	size_t		 nahead;
+	size_t		 ahead_next;	/* the first not used yet */
+	struct timespec	 ahead_time;	/* of the last look ahead */
 };
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 +
+	    (now.tv_nsec - t->tv_nsec) / 1000000;
+}
 
 /* What one READDIR(PLUS) call is building. */
 struct dirfill {
 	struct req	*req;
+	struct dirstream *ds;
 	struct inode	*dir;
 	int		 plus;
 	size_t		 used;
 	size_t		 size;	/* at most this much reply */
+	size_t		 nentries;
 	uint64_t	*looked;	/* nodes given a lookup, for undo */
 	size_t		 nlooked;
 };
@@ -55,12 +81,40 @@ dirstream_new(void)
 	return ds;
 }
 
+/* Closes what was looked up ahead and not used; the stream locked. */
+static void
+dirahead_drop(struct dirstream *ds)
+{
+	size_t	 i;
+
+	for (i = ds->ahead_next; i < ds->nahead; i++)
+		if (ds->ahead[i].fd != -1)
+			close(ds->ahead[i].fd);
+	ds->nahead = ds->ahead_next = 0;
+}
+
 void
 dirstream_free(struct dirstream *ds)
 {
+	dirahead_drop(ds);
 	pthread_mutex_destroy(&ds->lock);
+	free(ds->ahead);
 	free(ds->buf);
 	free(ds);
+}
+
+/* The next batch of the handle's directory; the stream locked. */
+static ssize_t
+dirstream_read(struct dirstream *ds, int fd)
+{
+	ssize_t	 n;
+
+	if ((n = getdents64(fd, ds->buf, DIRBUF_SIZE)) == -1)
+		return -1;
+	dirahead_drop(ds);
+	ds->len = n;
+	ds->pos = 0;
+	return n;
 }
 
 /*
@@ -140,13 +194,34 @@ static void
 dirfill_lookup(struct dirfill *df, const struct dirent64 *d,
     struct fuse_entry_out *e)
 {
-	struct inode	*ip;
-	struct stat	 st;
+	struct dirstream	*ds = df->ds;
+	struct dirahead		*a;
+	struct inode		*ip;
+	struct stat		 st;
+	int			 error;
 
 	memset(e, 0, sizeof(*e));
 	if (is_dot_or_dotdot(d->d_name))
 		return;
-	if (inode_lookup(df->dir, d->d_name, d->d_ino, &st, &ip) != 0)
+	/* Looked up too long ago for the kernel to trust it from now. */
+	if (ds->ahead_next < ds->nahead &&
+	    ms_since(&ds->ahead_time) > DIRAHEAD_FRESH_MS)
+		dirahead_drop(ds);
+	while (ds->ahead_next < ds->nahead &&
+	    ds->ahead[ds->ahead_next].pos < ds->pos) {
+		a = &ds->ahead[ds->ahead_next++];
+		if (a->fd != -1)
+			close(a->fd);
+	}
+	if (ds->ahead_next < ds->nahead &&
+	    ds->ahead[ds->ahead_next].pos == ds->pos) {
+		a = &ds->ahead[ds->ahead_next++];
+		st = a->st;
+		error = inode_lookup_finish(df->dir, d->d_name, a->fd, &st,
+		    &ip);
+	} else
+		error = inode_lookup(df->dir, d->d_name, d->d_ino, &st, &ip);
+	if (error != 0)
 		return;
 	fill_entry(e, ip, &st);
 	df->looked[df->nlooked++] = ip->nodeid;
@@ -180,6 +255,7 @@ dirfill_add(struct dirfill *df, const struct dirent64 *d)
 	de->type = d->d_type;
 	memcpy(p + hdrlen, d->d_name, namelen);
 	df->used += reclen;
+	df->nentries++;
 	return reclen;
 }
 
@@ -194,18 +270,16 @@ dirfill_run(struct dirfill *df, struct handle *hp, off_t offset)
 	if (offset != ds->off) {
 		if (lseek(hp->fd, offset, SEEK_SET) == -1)
 			return errno;
+		dirahead_drop(ds);
 		ds->pos = ds->len = 0;
 		ds->off = offset;
 	}
 	for (;;) {
 		if (ds->pos >= ds->len) {
-			if ((n = getdents64(hp->fd, ds->buf, DIRBUF_SIZE)) ==
-			    -1)
+			if ((n = dirstream_read(ds, hp->fd)) == -1)
 				return df->used ? 0 : errno;
 			if (n == 0)
 				return 0;
-			ds->len = n;
-			ds->pos = 0;
 		}
 		d = (struct dirent64 *)(ds->buf + ds->pos);
 		if (dirfill_add(df, d) == 0)
@@ -213,6 +287,60 @@ dirfill_run(struct dirfill *df, struct handle *hp, off_t offset)
 		ds->pos += d->d_reclen;
 		ds->off = d->d_off;
 	}
+}
+
+/*
+ * After a READDIRPLUS reply, while the kernel links the entries it got,
+ * looks up as many again of those that follow, which the next
+ * READDIRPLUS most likely asks for: the two then overlap instead of
+ * taking turns.  Within the batch read, and a new one if that is used
+ * up.  The stream locked.
+ */
+static void
+dirahead_fill(struct dirstream *ds, struct handle *hp, size_t count)
+{
+	struct dirent64		*d;
+	struct dirahead		*a;
+	size_t			 pos, i, n;
+
+	if (ds->ahead == NULL &&
+	    (ds->ahead = calloc(DIRAHEAD_MAX, sizeof(*ds->ahead))) == NULL)
+		return;
+	if (ms_since(&ds->ahead_time) > DIRAHEAD_FRESH_MS)
+		dirahead_drop(ds);
+	/* What the last reply had no room for stays; a READDIR passed. */
+	for (i = ds->ahead_next, n = 0; i < ds->nahead; i++) {
+		if (ds->ahead[i].pos >= ds->pos)
+			ds->ahead[n++] = ds->ahead[i];
+		else if (ds->ahead[i].fd != -1)
+			close(ds->ahead[i].fd);
+	}
+	ds->nahead = n;
+	ds->ahead_next = 0;
+	if (ds->pos >= ds->len && dirstream_read(ds, hp->fd) <= 0)
+		return;
+	pos = ds->pos;
+	if (ds->nahead > 0) {
+		a = &ds->ahead[ds->nahead - 1];
+		d = (struct dirent64 *)(ds->buf + a->pos);
+		pos = a->pos + d->d_reclen;
+	}
+	if (count > DIRAHEAD_MAX)
+		count = DIRAHEAD_MAX;
+	i = ds->nahead;
+	for (; pos < ds->len && ds->nahead < count; pos += d->d_reclen) {
+		d = (struct dirent64 *)(ds->buf + pos);
+		a = &ds->ahead[ds->nahead];
+		if (is_dot_or_dotdot(d->d_name) ||
+		    inode_lookup_ahead(hp->inode, d->d_name, d->d_ino, &a->st,
+		    &a->fd) != 0)
+			continue;
+		a->pos = pos;
+		ds->nahead++;
+	}
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ds->ahead_time);
+	log_debug("%s: node %llu: %zu entries ahead", __func__,
+	    (unsigned long long)hp->inode->nodeid, ds->nahead - i);
 }
 
 static int
@@ -232,6 +360,7 @@ readdir_common(struct req *req, int plus)
 	}
 	memset(&df, 0, sizeof(df));
 	df.req = req;
+	df.ds = hp->dir;
 	df.dir = hp->inode;
 	df.plus = plus;
 	df.size = in->size < req->outsize ? in->size : req->outsize;
@@ -243,7 +372,6 @@ readdir_common(struct req *req, int plus)
 	pthread_mutex_lock(&hp->dir->lock);
 	error = dirfill_run(&df, hp, (off_t)in->offset);
 	pthread_mutex_unlock(&hp->dir->lock);
-	handle_put(hp);
 	if (error == 0 && reply_data(req, req->out, df.used) == ENOENT) {
 		/* The kernel never saw these entries: undo their lookups. */
 		for (i = 0; i < df.nlooked; i++)
@@ -253,6 +381,16 @@ readdir_common(struct req *req, int plus)
 		for (i = 0; i < df.nlooked; i++)
 			inode_forget(df.looked[i], 1);
 	free(df.looked);
+	/*
+	 * Not through io_uring, where the reply goes only when this
+	 * thread commits it with its next fetch.
+	 */
+	if (plus && error == 0 && df.nentries > 0 && req->ent == NULL) {
+		pthread_mutex_lock(&hp->dir->lock);
+		dirahead_fill(hp->dir, hp, df.nentries);
+		pthread_mutex_unlock(&hp->dir->lock);
+	}
+	handle_put(hp);
 	return error;
 }
 
