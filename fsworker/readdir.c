@@ -40,7 +40,7 @@ struct dirstream {
 	struct dirahead	*ahead;	/* DIRAHEAD_MAX, once used */
 	size_t		 nahead;
 	size_t		 ahead_next;	/* the first not used yet */
-	struct timespec	 ahead_time;	/* of the last look ahead */
+	struct timespec	 ahead_time;	/* when the oldest was looked up */
 };
 
 static long
@@ -327,7 +327,9 @@ dirahead_fill(struct dirstream *ds, struct handle *hp, size_t count)
 	}
 	if (count > DIRAHEAD_MAX)
 		count = DIRAHEAD_MAX;
-	i = ds->nahead;
+	/* The age of the oldest is what counts. */
+	if ((i = ds->nahead) == 0)
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ds->ahead_time);
 	for (; pos < ds->len && ds->nahead < count; pos += d->d_reclen) {
 		d = (struct dirent64 *)(ds->buf + pos);
 		a = &ds->ahead[ds->nahead];
@@ -338,7 +340,6 @@ dirahead_fill(struct dirstream *ds, struct handle *hp, size_t count)
 		a->pos = pos;
 		ds->nahead++;
 	}
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ds->ahead_time);
 	log_debug("%s: node %llu: %zu entries ahead", __func__,
 	    (unsigned long long)hp->inode->nodeid, ds->nahead - i);
 }
