@@ -22,6 +22,12 @@
 /* Restart in place: at most this many restarts in this many seconds. */
 #define FSMOUNT_RESTART_BURST	5
 #define FSMOUNT_RESTART_WINDOW	60
+/*
+ * clone(2) of a worker: its namespaces, and our memory shared until it
+ * executes (worker.c); the seccomp filter allows exactly these.
+ */
+#define WORKER_CLONE_FLAGS	(CLONE_VM | CLONE_VFORK | CLONE_NEWPID | \
+	CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 
 struct cred {
 	uid_t	uid;

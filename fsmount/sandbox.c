@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 
 #include <sched.h>
+#include <signal.h>
 
 #include "fsmount.h"
 #include "sandbox.h"
@@ -98,7 +99,9 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 	SC_ALLOW(socketpair,	"a worker's channel"),
 	SC_ALLOW(memfd_create,	"the state restartable workers share"),
 	SC_ALLOW(ftruncate,	"its fixed size"),
-	SC_ALLOW(clone3,	"a worker in namespaces of its own"),
+	SC_ALLOW_A0(clone, ~(uint64_t)0, WORKER_CLONE_FLAGS | SIGCHLD,
+				"a worker in namespaces of its own, sharing "
+				"our memory until it executes"),
 	SC_ALLOW(dup2,		"the worker's descriptors on 0 to 7"),
 	SC_ALLOW(dup3,		"the same, where libc maps dup2() to it"),
 	SC_ALLOW_A0(unshare, ~(uint64_t)(CLONE_NEWNS | CLONE_FS), 0,

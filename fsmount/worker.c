@@ -6,15 +6,13 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-
-#include <linux/sched.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +24,12 @@
 
 #define WORKER_STOP_GRACE	5	/* seconds before SIGKILL */
 
-/* The owner's supplementary groups, as a comma-separated list. */
-static void
+/*
+ * The owner's supplementary groups, as a comma-separated list.  Asked
+ * before the fork, so that NSS modules load once in fsmount, not in
+ * every new worker before its exec.
+ */
+static int
 worker_groups(const struct cred *cr, char *buf, size_t len)
 {
 	struct passwd	*pw;
@@ -39,13 +41,12 @@ worker_groups(const struct cred *cr, char *buf, size_t len)
 	if ((pw = getpwuid(cr->uid)) == NULL ||
 	    getgrouplist(pw->pw_name, cr->gid, groups, &n) == -1) {
 		snprintf(buf, len, "%u", (unsigned int)cr->gid);
-		return;
+		return (0);
 	}
 	for (i = 0; i < n && used < len; i++)
 		used += snprintf(buf + used, len - used, "%s%u",
 		    i ? "," : "", (unsigned int)groups[i]);
-	if (used >= len)
-		fatalx("%s: too many groups", __func__);
+	return (used < len ? 0 : -1);
 }
 
 /* Put a descriptor on a fixed number, whatever is there now. */
@@ -59,36 +60,43 @@ worker_fd_to(int from, int to)
 		_exit(127);
 }
 
-static void
-worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
-    int chanfd, int mntfd)
-{
-	char		 uid[16], gid[16], groups[4096];
+/*
+ * What the new worker needs between its clone and its execve(2), all
+ * made ready by fsmount: the child shares fsmount's memory until then,
+ * so it only moves descriptors about and executes.
+ */
+struct worker_spawn {
+	const char	*path;
 	char		*argv[16];
-	char		*envp[] = { NULL };
-	sigset_t	 mask;
-	int		 i = 0, fuse, src, chan, mnt, state = -1, null;
-	int		 last = FSWORKER_MNT_FD;
+	int		 fds[FSWORKER_STATE_FD + 1]; /* for 3 to 7, or -1 */
+	int		 debug;
+	char		 uid[16], gid[16], groups[4096];
+};
+
+static int
+worker_exec(void *arg)
+{
+	struct worker_spawn	*ws = arg;
+	sigset_t		 mask;
+	char			*envp[] = { NULL };
+	int			 moved[FSWORKER_STATE_FD + 1];
+	int			 fd, null, last = 0;
 
 	/* Out of the way of 3 to 7 first. */
-	if ((fuse = fcntl(m->fuse_fd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (src = fcntl(srcfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (chan = fcntl(chanfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (mnt = fcntl(mntfd, F_DUPFD_CLOEXEC, 10)) == -1 ||
-	    (m->state_fd != -1 &&
-	    (state = fcntl(m->state_fd, F_DUPFD_CLOEXEC, 10)) == -1))
-		_exit(127);
-	worker_fd_to(fuse, FSWORKER_FUSE_FD);
-	worker_fd_to(src, FSWORKER_SRC_FD);
-	worker_fd_to(chan, FSWORKER_CHAN_FD);
-	worker_fd_to(mnt, FSWORKER_MNT_FD);
-	if (state != -1) {
-		worker_fd_to(state, FSWORKER_STATE_FD);
-		last = FSWORKER_STATE_FD;
+	for (fd = 0; fd <= FSWORKER_STATE_FD; fd++) {
+		moved[fd] = -1;
+		if (ws->fds[fd] != -1 &&
+		    (moved[fd] = fcntl(ws->fds[fd], F_DUPFD_CLOEXEC, 10)) == -1)
+			_exit(127);
 	}
+	for (fd = 0; fd <= FSWORKER_STATE_FD; fd++)
+		if (moved[fd] != -1) {
+			worker_fd_to(moved[fd], fd);
+			last = fd;
+		}
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		(void)dup2(null, STDIN_FILENO);
-		if (!env->debug) {
+		if (!ws->debug) {
 			(void)dup2(null, STDOUT_FILENO);
 			(void)dup2(null, STDERR_FILENO);
 		}
@@ -96,54 +104,75 @@ worker_exec(const struct cred *cr, struct fsm_mount *m, int srcfd,
 	(void)close_range(last + 1, ~0U, 0);
 	sigemptyset(&mask);
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+	execve(ws->path, ws->argv, envp);
+	_exit(127);
+}
 
-	snprintf(uid, sizeof(uid), "%u", (unsigned int)cr->uid);
-	snprintf(gid, sizeof(gid), "%u", (unsigned int)cr->gid);
-	worker_groups(cr, groups, sizeof(groups));
-	argv[i++] = (char *)(uintptr_t)"fsworker";
-	if (env->debug)
-		argv[i++] = (char *)(uintptr_t)"-d";
-	if (env->verbose)
-		argv[i++] = (char *)(uintptr_t)"-v";
-	argv[i++] = (char *)(uintptr_t)"-u";
-	argv[i++] = uid;
-	argv[i++] = (char *)(uintptr_t)"-g";
-	argv[i++] = gid;
-	argv[i++] = (char *)(uintptr_t)"-G";
-	argv[i++] = groups;
-	if (m->options[0] != '\0') {
-		argv[i++] = (char *)(uintptr_t)"-o";
-		argv[i++] = m->options;
-	}
-	argv[i++] = m->mountpoint;
-	argv[i] = NULL;
+/* The worker's argv and descriptors, before the clone. */
+static int
+worker_spawn_init(struct worker_spawn *ws, const struct cred *cr,
+    struct fsm_mount *m, int srcfd, int chanfd, int mntfd)
+{
+	int	 i = 0;
+
+	if (worker_groups(cr, ws->groups, sizeof(ws->groups)) == -1)
+		return (-1);
+	snprintf(ws->uid, sizeof(ws->uid), "%u", (unsigned int)cr->uid);
+	snprintf(ws->gid, sizeof(ws->gid), "%u", (unsigned int)cr->gid);
+	for (i = 0; i <= FSWORKER_STATE_FD; i++)
+		ws->fds[i] = -1;
+	ws->fds[FSWORKER_FUSE_FD] = m->fuse_fd;
+	ws->fds[FSWORKER_SRC_FD] = srcfd;
+	ws->fds[FSWORKER_CHAN_FD] = chanfd;
+	ws->fds[FSWORKER_MNT_FD] = mntfd;
+	ws->fds[FSWORKER_STATE_FD] = m->state_fd;
+	ws->debug = env->debug;
+
+	i = 0;
 	if (env->worker_wrap[0] != '\0') {
 		/* Tests only (-T): the wrapper, then the worker's argv. */
-		memmove(argv + 1, argv, (i + 1) * sizeof(argv[0]));
-		argv[0] = env->worker_wrap;
-		argv[1] = env->worker_path;
-		execve(env->worker_wrap, argv, envp);
-		_exit(127);
+		ws->path = env->worker_wrap;
+		ws->argv[i++] = env->worker_wrap;
+		ws->argv[i++] = env->worker_path;
+	} else {
+		ws->path = env->worker_path;
+		ws->argv[i++] = (char *)(uintptr_t)"fsworker";
 	}
-	execve(env->worker_path, argv, envp);
-	_exit(127);
+	if (env->debug)
+		ws->argv[i++] = (char *)(uintptr_t)"-d";
+	if (env->verbose)
+		ws->argv[i++] = (char *)(uintptr_t)"-v";
+	ws->argv[i++] = (char *)(uintptr_t)"-u";
+	ws->argv[i++] = ws->uid;
+	ws->argv[i++] = (char *)(uintptr_t)"-g";
+	ws->argv[i++] = ws->gid;
+	ws->argv[i++] = (char *)(uintptr_t)"-G";
+	ws->argv[i++] = ws->groups;
+	if (m->options[0] != '\0') {
+		ws->argv[i++] = (char *)(uintptr_t)"-o";
+		ws->argv[i++] = m->options;
+	}
+	ws->argv[i++] = m->mountpoint;
+	ws->argv[i] = NULL;
+	return (0);
 }
 
 /*
  * The worker is born in its own pid, network, ipc and uts namespaces:
  * the first process of its pid namespace, with no network but its own
  * unused loopback.  It unshares its mount namespace itself, once it has
- * taken its source tree from ours.
+ * taken its source tree from ours.  Like posix_spawn(3), the child
+ * runs in our memory on a stack of its own, and we wait until it has
+ * executed the worker: no copy of our page tables to make, and no
+ * copy-on-write faults in the child on its way to execve(2).
  */
 static pid_t
-worker_clone(void)
+worker_clone(struct worker_spawn *ws)
 {
-	struct clone_args	ca;
+	static char	stack[32768] __attribute__((aligned(16)));
 
-	memset(&ca, 0, sizeof(ca));
-	ca.flags = CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
-	ca.exit_signal = SIGCHLD;
-	return (syscall(SYS_clone3, &ca, sizeof(ca)));
+	return (clone(worker_exec, stack + sizeof(stack), WORKER_CLONE_FLAGS |
+	    SIGCHLD, ws));
 }
 
 /*
@@ -155,8 +184,9 @@ pid_t
 worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
     int *parent_end, char *err, size_t errlen)
 {
-	int	sv[2], mv[2];
-	pid_t	pid;
+	struct worker_spawn	ws;
+	int			sv[2], mv[2];
+	pid_t			pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
@@ -168,20 +198,19 @@ worker_start(const struct cred *cr, struct fsm_mount *m, int srcfd,
 		close(sv[1]);
 		return (-1);
 	}
-	switch (pid = worker_clone()) {
-	case -1:
-		snprintf(err, errlen, "clone3: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		close(mv[0]);
-		close(mv[1]);
-		return (-1);
-	case 0:
-		worker_exec(cr, m, srcfd, sv[1], mv[1]);
-		/* NOTREACHED */
-	}
+	if (worker_spawn_init(&ws, cr, m, srcfd, sv[1], mv[1]) == -1) {
+		snprintf(err, errlen, "uid %u: too many groups",
+		    (unsigned int)cr->uid);
+		pid = -1;
+	} else if ((pid = worker_clone(&ws)) == -1)
+		snprintf(err, errlen, "clone: %s", strerror(errno));
 	close(sv[1]);
 	close(mv[1]);
+	if (pid == -1) {
+		close(sv[0]);
+		close(mv[0]);
+		return (-1);
+	}
 	backing_chan_init(m, mv[0]);
 	*parent_end = sv[0];
 	return (pid);

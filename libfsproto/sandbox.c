@@ -71,7 +71,8 @@ sandbox_nonewprivs(void)
  * kernel (the audit log, or dmesg), to find a system call that another
  * libc needs.  A call listed more than once takes its first entry, so
  * a process that starts others puts its own list first and theirs
- * after.  libseccomp sets no_new_privs when it loads a filter unless
+ * after; only entries that each allow some values of the first
+ * argument are all taken.  libseccomp sets no_new_privs when it loads a filter unless
  * told otherwise; SANDBOX_KEEPPRIVS leaves it unset, for a root process
  * whose children must gain capabilities on execve(2).  That needs
  * CAP_SYS_ADMIN.
@@ -120,17 +121,27 @@ sandbox_seccomp(const struct sandbox_list *lists, size_t nlists, int flags)
 	seccomp_release(ctx);
 }
 
-/* Whether the call of entry i of list l has an entry before it. */
+/*
+ * Whether the call of entry i of list l has an entry before it that
+ * decides for it.  Entries that allow a call only for some values of
+ * its first argument add up: fsmount's clone(2) of a worker, and its
+ * workers' clone(2) of threads.
+ */
 static int
 sandbox_listed(const struct sandbox_list *lists, size_t l, size_t i)
 {
-	int	nr = lists[l].calls[i].nr;
-	size_t	pl, pi;
+	const struct sandbox_syscall	*sc = &lists[l].calls[i], *pc;
+	size_t				 pl, pi;
 
 	for (pl = 0; pl <= l; pl++)
-		for (pi = 0; pi < (pl == l ? i : lists[pl].n); pi++)
-			if (lists[pl].calls[pi].nr == nr)
+		for (pi = 0; pi < (pl == l ? i : lists[pl].n); pi++) {
+			pc = &lists[pl].calls[pi];
+			if (pc->nr != sc->nr)
+				continue;
+			if (pc->a0mask == 0 || pc->errnum != 0 ||
+			    sc->a0mask == 0 || sc->errnum != 0)
 				return (1);
+		}
 	return (0);
 }
 

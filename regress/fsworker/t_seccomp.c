@@ -120,6 +120,56 @@ call_fork(void)
 	(void)fork();
 }
 
+static char	clone_stack[16384] __attribute__((aligned(16)));
+
+static int
+clone_child(void *arg)
+{
+	(void)arg;
+	_exit(0);
+}
+
+/* The child came and went: clone(2) returned its pid, and it is reaped. */
+static void
+clone_with(unsigned long flags)
+{
+	pid_t	pid;
+	int	status;
+
+	if ((pid = clone(clone_child, clone_stack + sizeof(clone_stack),
+	    flags | SIGCHLD, NULL)) == -1 ||
+	    waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		_exit(1);
+}
+
+static void
+clone_worker(void)
+{
+	clone_with(WORKER_CLONE_FLAGS);
+}
+
+static void
+clone_vfork(void)
+{
+	clone_with(CLONE_VM | CLONE_VFORK);
+}
+
+static void
+clone_ns_fewer(void)
+{
+	clone_with(WORKER_CLONE_FLAGS & ~CLONE_NEWNET);
+}
+
+/* clone3(2) fails, so nothing gets round the filter's look at flags. */
+static void
+clone3_fails(void)
+{
+	long	rv = syscall(SYS_clone3, NULL, 0);
+
+	if (rv != -1 || errno != ENOSYS)
+		_exit(1);
+}
+
 static void
 call_unshare_net(void)
 {
@@ -297,7 +347,8 @@ ATF_TC(fsmount);
 ATF_TC_HEAD(fsmount, tc)
 {
 	atf_tc_set_md_var(tc, "descr", "fsmount's filter: local sockets, "
-	    "no network, no fork, no ptrace; no_new_privs unset");
+	    "no network, no fork but a worker's clone, no ptrace; "
+	    "no_new_privs unset");
 	atf_tc_set_md_var(tc, "require.user", "root");
 }
 ATF_TC_BODY(fsmount, tc)
@@ -309,6 +360,10 @@ ATF_TC_BODY(fsmount, tc)
 	check_refused(make_inet_socket, "socket(AF_INET)");
 	check_refused(call_ptrace, "ptrace");
 	check_refused(call_fork, "fork");
+	check_allowed(clone_worker, "a worker's clone");
+	check_allowed(clone3_fails, "clone3 failing with ENOSYS");
+	check_refused(clone_vfork, "clone(CLONE_VM | CLONE_VFORK)");
+	check_refused(clone_ns_fewer, "a worker's clone without CLONE_NEWNET");
 	check_refused(call_unshare_net, "unshare(CLONE_NEWNET)");
 }
 
