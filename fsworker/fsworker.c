@@ -149,6 +149,8 @@ parse_options(struct worker_conf *c, const char *arg)
 	}
 	if (mo.threads > 0)
 		c->nthreads = mo.threads;
+	if (mo.spin >= 0)
+		c->spin = mo.spin;
 }
 
 static int
@@ -529,6 +531,7 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 
 	c->cache = CACHE_AUTO;
 	c->nthreads = default_threads();
+	c->spin = FSWORKER_SPIN;
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
 	c->proc_fd = c->ready_fd = -1;

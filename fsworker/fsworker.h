@@ -24,6 +24,8 @@
 #define FSWORKER_HEADROOM	4096
 /* What of a thread's buffers small requests keep touching. */
 #define FSWORKER_BUF_KEEP	(16 * 1024)
+/* Microseconds a thread watches for the next request: fuse.c. */
+#define FSWORKER_SPIN		0
 
 enum cache_mode {
 	CACHE_NEVER,
@@ -60,6 +62,7 @@ struct worker_conf {
 	int			 noxattr;
 	int			 restart;	/* restart in place */
 	int			 nthreads;
+	unsigned int		 spin;		/* microseconds */
 
 	/* Descriptors, set up before the sandbox. */
 	int			 fuse_fd[FSWORKER_MAXTHREADS];

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,28 @@ static const struct {
 
 static const char *mntopt_cache_names[] = { "never", "auto", "always" };
 
+/* Options with a number for value, and where it goes. */
+static const struct {
+	const char	*name;
+	long		 min, max;
+	const char	*unit;
+	size_t		 off;
+} mntopt_numbers[] = {
+	{ "timeout",	0, MO_TIMEOUT_MAX, " seconds",
+	    offsetof(struct mntopts, timeout) },
+	{ "threads",	1, MO_THREADS_MAX, "",
+	    offsetof(struct mntopts, threads) },
+	{ "spin",	0, MO_SPIN_MAX, " microseconds",
+	    offsetof(struct mntopts, spin) },
+};
+
 void
 mntopt_init(struct mntopts *mo)
 {
 	memset(mo, 0, sizeof(*mo));
 	mo->cache = MO_CACHE_AUTO;
 	mo->timeout = -1;
+	mo->spin = -1;
 }
 
 static int
@@ -73,22 +90,18 @@ mntopt_value(struct mntopts *mo, const char *name, const char *val,
 		snprintf(err, errlen, "cache must be never, auto or always");
 		return (-1);
 	}
-	if (strcmp(name, "timeout") == 0) {
-		if (mntopt_number(val, 0, MO_TIMEOUT_MAX, &v) == -1) {
-			snprintf(err, errlen, "timeout must be 0 to %d seconds",
-			    MO_TIMEOUT_MAX);
+	for (i = 0; i < sizeof(mntopt_numbers) / sizeof(mntopt_numbers[0]);
+	    i++) {
+		if (strcmp(name, mntopt_numbers[i].name) != 0)
+			continue;
+		if (mntopt_number(val, mntopt_numbers[i].min,
+		    mntopt_numbers[i].max, &v) == -1) {
+			snprintf(err, errlen, "%s must be %ld to %ld%s", name,
+			    mntopt_numbers[i].min, mntopt_numbers[i].max,
+			    mntopt_numbers[i].unit);
 			return (-1);
 		}
-		mo->timeout = v;
-		return (0);
-	}
-	if (strcmp(name, "threads") == 0) {
-		if (mntopt_number(val, 1, MO_THREADS_MAX, &v) == -1) {
-			snprintf(err, errlen, "threads must be 1 to %d",
-			    MO_THREADS_MAX);
-			return (-1);
-		}
-		mo->threads = v;
+		*(int *)((char *)mo + mntopt_numbers[i].off) = (int)v;
 		return (0);
 	}
 	snprintf(err, errlen, "unknown option '%.64s'", name);
@@ -115,7 +128,7 @@ mntopt_one(struct mntopts *mo, char *opt, char *err, size_t errlen)
 			return (0);
 		}
 	if (strcmp(opt, "cache") == 0 || strcmp(opt, "timeout") == 0 ||
-	    strcmp(opt, "threads") == 0)
+	    strcmp(opt, "threads") == 0 || strcmp(opt, "spin") == 0)
 		snprintf(err, errlen, "option '%s' needs a value", opt);
 	else
 		snprintf(err, errlen, "unknown option '%.64s'", opt);
@@ -223,6 +236,8 @@ mntopt_format(const struct mntopts *mo, char *buf, size_t len)
 		rv |= mntopt_append(buf, len, "timeout=%d", mo->timeout);
 	if (mo->threads > 0)
 		rv |= mntopt_append(buf, len, "threads=%d", mo->threads);
+	if (mo->spin >= 0)
+		rv |= mntopt_append(buf, len, "spin=%d", mo->spin);
 	if (rv != 0) {
 		errno = ENAMETOOLONG;
 		return (-1);

@@ -28,6 +28,7 @@
 
 #define MO_TIMEOUT_MAX		86400
 #define MO_THREADS_MAX		64
+#define MO_SPIN_MAX		1000	/* microseconds */
 #define MO_STRING_MAX		1024
 
 struct mntopts {
@@ -35,6 +36,7 @@ struct mntopts {
 	int		cache;
 	int		timeout;	/* seconds, -1 for the cache default */
 	int		threads;	/* 0 for the default */
+	int		spin;		/* microseconds, -1 for the default */
 };
 
 void	 mntopt_init(struct mntopts *);

@@ -99,6 +99,12 @@ user_refusals_body()
 	    mount -o suid "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: unknown option 'user_id'" \
 	    mount -o user_id=0 "$s" "$w/$TESTUSER.mnt"
+	refused "fsctl: mount $w/$TESTUSER.mnt: threads must be 1 to 64" \
+	    mount -o threads=0 "$s" "$w/$TESTUSER.mnt"
+	refused "fsctl: mount $w/$TESTUSER.mnt: spin must be 0 to 1000 microseconds" \
+	    mount -o spin=1001 "$s" "$w/$TESTUSER.mnt"
+	refused "fsctl: mount $w/$TESTUSER.mnt: option 'spin' needs a value" \
+	    mount -o spin "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: invalid character in options" \
 	    mount -o 'ro\,dev' "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: option multiuser is for root only" \

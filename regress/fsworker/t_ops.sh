@@ -727,6 +727,64 @@ options_body()
 	done
 }
 
+# w_cpu: the CPU time the worker has used, all threads, in clock ticks.
+w_cpu()
+{
+	sed 's/.*) //' "/proc/$(w_worker)/stat" | awk '{ print $12 + $13 }'
+}
+
+# w_stats N: N stat(2) of $MNT/f, 4 ms apart, each a request with
+# timeout=0; prints the worker CPU time they took, in clock ticks.
+w_stats()
+{
+	before=$(w_cpu)
+	python3 -c 'import os, sys, time
+for i in range(int(sys.argv[2])):
+    os.stat(sys.argv[1])
+    time.sleep(0.004)' "$MNT/f" "$1"
+	echo $(($(w_cpu) - before))
+}
+
+w_case spin "spin: a thread watches for the next request, then sleeps"
+spin_body()
+{
+	hz=$(getconf CLK_TCK)
+	mkdir src
+	echo x >src/f
+	# 200 requests, each followed by 1 ms of watching: about 200 ms.
+	w_start -o spin=1000,timeout=0
+	used=$(w_stats 200)
+	echo "spin=1000: $used ticks of $hz"
+	# Over io_uring the requests do not come through /dev/fuse.
+	if [ "$W_URING" != 1 ] && [ $((used * 1000 / hz)) -lt 100 ]; then
+		atf_fail "spin=1000: $used ticks for 200 requests"
+	fi
+	# Idle, it sleeps: a second costs next to nothing.
+	sleep 0.1
+	before=$(w_cpu)
+	sleep 1
+	idle=$(($(w_cpu) - before))
+	[ $((idle * 1000 / hz)) -le 20 ] ||
+	    atf_fail "spin=1000: $idle ticks in an idle second"
+	w_stop
+	rm -rf exit pids
+	# spin=0 never watches: the same requests take a few ms.
+	w_start -o spin=0,timeout=0
+	used=$(w_stats 200)
+	echo "spin=0: $used ticks of $hz"
+	[ $((used * 1000 / hz)) -le 50 ] ||
+	    atf_fail "spin=0: $used ticks for 200 requests"
+	w_stop
+	rm -rf exit pids
+	# Nor does a worker not told to.
+	w_start -o timeout=0
+	used=$(w_stats 200)
+	echo "default: $used ticks of $hz"
+	[ $((used * 1000 / hz)) -le 50 ] ||
+	    atf_fail "default: $used ticks for 200 requests"
+	w_stop
+}
+
 # w_listings N: N listings of $MNT/d, each compared with the expected file.
 w_listings()
 {
@@ -1299,6 +1357,7 @@ atf_init_test_cases()
 	atf_add_test_case list_nosearch
 	atf_add_test_case readonly
 	atf_add_test_case options
+	atf_add_test_case spin
 	atf_add_test_case dircache
 	atf_add_test_case dircache_forget
 	atf_add_test_case lookup_held
