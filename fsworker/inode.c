@@ -405,8 +405,11 @@ inode_get_dir(uint64_t nodeid, int *error)
 
 /*
  * A freed node's descriptor and backing id, with the table unlocked.
- * The registration of a file that has no name left goes at once: until
- * then the file's space stays taken.
+ * The registration of a file that has no name left and holds more than
+ * PT_URGENT_BLOCKS goes at once: until then its space stays taken.  A
+ * smaller one waits with the other closes, at most PASSTHROUGH_FLUSH_MS
+ * (an unlink loop then costs fsmount one wake-up per batch, not one per
+ * file), so that at most PT_BATCH of them hold a little space a moment.
  */
 static void
 inode_release_fd(int fd, int32_t backing)
@@ -416,8 +419,8 @@ inode_release_fd(int fd, int32_t backing)
 	if (fd == -1)
 		return;
 	if (backing > 0)
-		passthrough_forget(backing,
-		    fstat(fd, &st) == 0 && st.st_nlink == 0);
+		passthrough_forget(backing, fstat(fd, &st) == 0 &&
+		    st.st_nlink == 0 && st.st_blocks > PT_URGENT_BLOCKS);
 	close(fd);
 }
 
