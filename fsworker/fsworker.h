@@ -168,8 +168,14 @@ struct inode {
 	int32_t			 backing_id;
 	/* The directory node it was last found in; atomic. */
 	uint64_t		 parent;
-	/* A directory's: a child was forgotten since; itab_lock. */
-	int			 forgot_child;
+	/*
+	 * On one clock (itab_lock): when the kernel last took a lookup of
+	 * the node; a directory's, when its listing was last read from the
+	 * start, and when the kernel last forgot a child it had since.
+	 */
+	uint64_t		 looked_at;
+	uint64_t		 listed_at;
+	uint64_t		 forgot_at;
 	/* A directory's: its last lookup found a node held; atomic. */
 	int			 lookup_held;
 };
@@ -255,6 +261,7 @@ void		 inode_renamed(const struct inode *, const char *);
 struct inode	*inode_get(uint64_t, int *);
 struct inode	*inode_get_dir(uint64_t, int *);
 int		 inode_forgot_child(struct inode *);
+void		 inode_listing_starts(struct inode *);
 void		 inode_put(struct inode *);
 int		 inode_lookup(struct inode *, const char *, ino_t,
 		    struct stat *, struct inode **);

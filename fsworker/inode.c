@@ -43,6 +43,8 @@ struct islot {
 };
 
 static pthread_mutex_t	 itab_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The clock of looked_at, listed_at and forgot_at; itab_lock. */
+static uint64_t		 itab_clock;
 static struct islot	*slots;
 static uint32_t		 nslots;	/* allocated */
 static uint32_t		 hiwat;		/* first unused index */
@@ -306,6 +308,8 @@ inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
 	ip->type = st.st_mode & S_IFMT;
 	ip->nodeid = (uint64_t)r->gen << 32 | idx;
 	ip->nlookup = r->nlookup;
+	/* Listed we know not when: as if after any listing. */
+	ip->looked_at = ++itab_clock;
 	slots[idx].ip = ip;
 	slots[idx].gen = r->gen;
 	if (++hashcount > hashsize)
@@ -501,6 +505,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL) {
 		ip->nlookup++;
+		ip->looked_at = ++itab_clock;
 		ip->refs++;
 		inode_record(ip);
 		pthread_mutex_unlock(&itab_lock);
@@ -521,6 +526,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	nip->type = st->st_mode & S_IFMT;
 	nip->nodeid = (uint64_t)slots[idx].gen << 32 | idx;
 	nip->nlookup = 1;
+	nip->looked_at = ++itab_clock;
 	nip->refs = 1;
 	slots[idx].ip = nip;
 	if (++hashcount > hashsize)
@@ -549,6 +555,7 @@ inode_held(const struct stat *st)
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
 	    ip->type == (st->st_mode & S_IFMT)) {
 		ip->nlookup++;
+		ip->looked_at = ++itab_clock;
 		ip->refs++;
 		inode_record(ip);
 	} else
@@ -660,33 +667,49 @@ inode_lookup_finish(struct inode *dir, const char *name, int fd,
 
 /*
  * The kernel forgot ip, with itab_lock held: a listing of its directory
- * that the kernel keeps (cache=always) now holds a name without a
- * dentry, which a walk would look up alone.  The next OPENDIR has the
- * kernel drop that listing and read it again with READDIRPLUS, which
- * brings the entries back in batches.
+ * that the kernel keeps (cache=always) may now hold a name without a
+ * dentry, which a walk would look up alone.  Then the next OPENDIR has
+ * the kernel drop that listing and read it again with READDIRPLUS,
+ * which brings the entries back in batches.
+ *
+ * Only if the kernel took its last lookup of ip after the listing began
+ * to be read.  A lookup it forgot before is no loss: when the listing
+ * reached the name it looked it up again (as a new node, or as ip, which
+ * then was not forgotten), and so it does when a walk just after a drop
+ * of the caches reads the listing while we are still freeing the nodes
+ * the kernel dropped.
  */
 static void
 inode_forgot_locked(const struct inode *ip)
 {
 	uint64_t	 parent = __atomic_load_n(&ip->parent, __ATOMIC_RELAXED);
 	uint32_t	 idx = (uint32_t)parent, gen = parent >> 32;
+	struct inode	*dir;
 
 	if (idx != 0 && idx < hiwat && slots[idx].gen == gen &&
-	    slots[idx].ip != NULL)
-		slots[idx].ip->forgot_child = 1;
+	    (dir = slots[idx].ip) != NULL && ip->looked_at > dir->listed_at)
+		dir->forgot_at = ++itab_clock;
 }
 
-/* Whether a child of dir was forgotten since the last call; clears it. */
+/* Whether the kernel forgot a child of dir it had since its listing. */
 int
 inode_forgot_child(struct inode *dir)
 {
 	int	 forgot;
 
 	pthread_mutex_lock(&itab_lock);
-	forgot = dir->forgot_child;
-	dir->forgot_child = 0;
+	forgot = dir->forgot_at > dir->listed_at;
 	pthread_mutex_unlock(&itab_lock);
 	return forgot;
+}
+
+/* The kernel reads dir's listing from the start. */
+void
+inode_listing_starts(struct inode *dir)
+{
+	pthread_mutex_lock(&itab_lock);
+	dir->listed_at = ++itab_clock;
+	pthread_mutex_unlock(&itab_lock);
 }
 
 void

@@ -129,8 +129,9 @@ dirstream_read(struct dirstream *ds, int fd)
  * A listing from the cache carries no attributes: entries whose
  * timeout ran out are looked up one by one, and so would be the ones
  * the kernel has forgotten meanwhile (under memory pressure, say).  So
- * once it forgot one, the next OPENDIR goes without FOPEN_KEEP_CACHE:
- * the kernel drops the listing and reads it again with READDIRPLUS.
+ * once it forgot one it had since the listing was read, the next
+ * OPENDIR goes without FOPEN_KEEP_CACHE: the kernel drops the listing
+ * and reads it again with READDIRPLUS.
  *
  * Not with cache=auto.  Without FOPEN_KEEP_CACHE every OPENDIR drops
  * the listing, which then serves only rewinddir() on one stream; with
@@ -370,6 +371,9 @@ readdir_common(struct req *req, int plus)
 		handle_put(hp);
 		return ENOMEM;
 	}
+	/* Before its entries are looked up: see inode_forgot_locked(). */
+	if (in->offset == 0)
+		inode_listing_starts(hp->inode);
 	pthread_mutex_lock(&hp->dir->lock);
 	error = dirfill_run(&df, hp, (off_t)in->offset);
 	pthread_mutex_unlock(&hp->dir->lock);
