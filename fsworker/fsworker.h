@@ -307,8 +307,6 @@ int	 passthrough_wake_fd(void);
 void	 passthrough_flush(void);
 /* How long a close of a registration may wait for others. */
 #define PASSTHROUGH_FLUSH_MS	10
-/* Past this (512-byte blocks), an unlinked file's close waits for none. */
-#define PT_URGENT_BLOCKS	128
 
 /* ops_node.c */
 int	 op_lookup(struct req *);

@@ -407,24 +407,14 @@ inode_get_dir(uint64_t nodeid, int *error)
 	return dir;
 }
 
-/*
- * A freed node's descriptor and backing id, with the table unlocked.
- * The registration of a file that has no name left and holds more than
- * PT_URGENT_BLOCKS goes at once: until then its space stays taken.  A
- * smaller one waits with the other closes, at most PASSTHROUGH_FLUSH_MS
- * (an unlink loop then costs fsmount one wake-up per batch, not one per
- * file), so that at most PT_BATCH of them hold a little space a moment.
- */
+/* A freed node's descriptor and backing id, with the table unlocked. */
 static void
 inode_release_fd(int fd, int32_t backing)
 {
-	struct stat	 st;
-
 	if (fd == -1)
 		return;
 	if (backing > 0)
-		passthrough_forget(backing, fstat(fd, &st) == 0 &&
-		    st.st_nlink == 0 && st.st_blocks > PT_URGENT_BLOCKS);
+		passthrough_forget(backing, fd);
 	close(fd);
 }
 
@@ -487,6 +477,16 @@ inode_unhash(struct inode *ip)
 	return -1;
 }
 
+/* The kernel takes one more lookup of ip, which we reference; itab_lock. */
+static void
+inode_take_lookup(struct inode *ip)
+{
+	ip->nlookup++;
+	ip->looked_at = ++itab_clock;
+	ip->refs++;
+	inode_record(ip);
+}
+
 /*
  * Adds one kernel reference to the node of fd's file, creating the node
  * if it has none.  fd is consumed.  On success *ipp is referenced.
@@ -504,10 +504,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	}
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL) {
-		ip->nlookup++;
-		ip->looked_at = ++itab_clock;
-		ip->refs++;
-		inode_record(ip);
+		inode_take_lookup(ip);
 		pthread_mutex_unlock(&itab_lock);
 		free(nip);
 		close(fd);
@@ -553,12 +550,9 @@ inode_held(const struct stat *st)
 
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
-	    ip->type == (st->st_mode & S_IFMT)) {
-		ip->nlookup++;
-		ip->looked_at = ++itab_clock;
-		ip->refs++;
-		inode_record(ip);
-	} else
+	    ip->type == (st->st_mode & S_IFMT))
+		inode_take_lookup(ip);
+	else
 		ip = NULL;
 	pthread_mutex_unlock(&itab_lock);
 	return ip;

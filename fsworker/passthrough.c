@@ -44,6 +44,8 @@
 
 #define PT_IDLE_MAX	8192
 #define PT_BATCH	64	/* closes sent in one write */
+/* Past this (512-byte blocks), an unlinked file's close waits for none. */
+#define PT_URGENT_BLOCKS	128
 
 static pthread_mutex_t		 pt_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fsproto_chan	 pt_chan;
@@ -348,13 +350,23 @@ passthrough_close(struct inode *ip, int32_t id)
 /*
  * Ends the registration a node kept without an open, once the node is
  * gone (inode.c, which takes id from the node alone: nothing else can
- * reach a node being freed); at once if urgent.
+ * reach a node being freed); fd is the node's descriptor.  That of a
+ * file with no name left and more than PT_URGENT_BLOCKS goes at once:
+ * until then its space stays taken.  A smaller one waits with the other
+ * closes (an unlink loop then costs fsmount one wake-up per batch, not
+ * one per file), so that at most PT_BATCH of them hold a little space
+ * for at most PASSTHROUGH_FLUSH_MS.
  */
 void
-passthrough_forget(int32_t id, int urgent)
+passthrough_forget(int32_t id, int fd)
 {
+	struct stat	 st;
+	int		 urgent;
+
 	if (id <= 0)
 		return;
+	urgent = fstat(fd, &st) == 0 && st.st_nlink == 0 &&
+	    st.st_blocks > PT_URGENT_BLOCKS;
 	pthread_mutex_lock(&pt_lock);
 	pt_idle--;
 	pt_close_id(id, urgent);

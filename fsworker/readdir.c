@@ -372,7 +372,7 @@ readdir_common(struct req *req, int plus)
 		return ENOMEM;
 	}
 	/* Before its entries are looked up: see inode_forgot_locked(). */
-	if (in->offset == 0)
+	if (in->offset == 0 && wconf->cache == CACHE_ALWAYS)
 		inode_listing_starts(hp->inode);
 	pthread_mutex_lock(&hp->dir->lock);
 	error = dirfill_run(&df, hp, (off_t)in->offset);
