@@ -151,6 +151,8 @@ parse_options(struct worker_conf *c, const char *arg)
 		c->nthreads = mo.threads;
 	if (mo.spin >= 0)
 		c->spin = mo.spin;
+	if (mo.ptmin >= 0)
+		c->pt_min = mo.ptmin;
 }
 
 static int
@@ -532,6 +534,7 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 	c->cache = CACHE_AUTO;
 	c->nthreads = default_threads();
 	c->spin = FSWORKER_SPIN;
+	c->pt_min = FSWORKER_PT_MIN;
 	c->uid = (uid_t)-1;
 	c->gid = (gid_t)-1;
 	c->proc_fd = c->ready_fd = -1;

@@ -26,6 +26,8 @@
 #define FSWORKER_BUF_KEEP	(16 * 1024)
 /* Microseconds a thread watches for the next request: fuse.c. */
 #define FSWORKER_SPIN		0
+/* Smaller files open for reading only are read through the page cache. */
+#define FSWORKER_PT_MIN		32768
 
 enum cache_mode {
 	CACHE_NEVER,
@@ -63,6 +65,7 @@ struct worker_conf {
 	int			 restart;	/* restart in place */
 	int			 nthreads;
 	unsigned int		 spin;		/* microseconds */
+	unsigned int		 pt_min;	/* bytes: passthrough.c */
 
 	/* Descriptors, set up before the sandbox. */
 	int			 fuse_fd[FSWORKER_MAXTHREADS];
@@ -299,7 +302,7 @@ uint64_t uring_served(void);
 /* passthrough.c */
 void	 passthrough_init(struct worker_conf *);
 int	 passthrough_possible(void);
-int32_t	 passthrough_open(struct inode *, int);
+int32_t	 passthrough_open(struct inode *, int, int);
 void	 passthrough_close(struct inode *, int32_t);
 int	 passthrough_recover(struct inode *, int32_t);
 void	 passthrough_forget(int32_t, int);

@@ -157,16 +157,17 @@ file_init(int rootfd)
 /*
  * The open reply of OPEN, CREATE and TMPFILE: a handle for fd on ip
  * (whose reference it takes), described in o, with the backing file of
- * the kernel's passthrough where there is one.
+ * the kernel's passthrough where there is one.  rdonly says the open
+ * neither writes nor truncates.
  */
 static int
-file_handle(int fd, struct inode *ip, struct fuse_open_out *o)
+file_handle(int fd, struct inode *ip, int rdonly, struct fuse_open_out *o)
 {
 	int32_t		 id;
 	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
-	id = passthrough_open(ip, fd);
+	id = passthrough_open(ip, fd, rdonly);
 	if ((error = handle_new(fd, ip, NULL, id, &o->fh)) != 0) {
 		passthrough_close(ip, id);
 		return error;
@@ -208,7 +209,8 @@ op_open(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if ((error = file_handle(fd, ip, &o)) != 0) {
+	if ((error = file_handle(fd, ip, !open_is_write(in->flags),
+	    &o)) != 0) {
 		close(fd);
 		inode_put(ip);
 		return error;
@@ -314,7 +316,7 @@ create_reply(struct req *req, int fd, const char *name)
 	if (name != NULL)
 		inode_note_name(ip, req->hdr->nodeid, name);
 	fill_entry(&out.e, ip, &st);
-	if ((error = file_handle(fd, ip, &out.o)) != 0) {
+	if ((error = file_handle(fd, ip, 0, &out.o)) != 0) {
 		inode_forget(ip->nodeid, 1);
 		inode_put(ip);
 		return error;

@@ -26,6 +26,10 @@
  * PT_IDLE_MAX nodes keep one without an open; past that, and with
  * restart (a new worker would not know of them), the registration ends
  * with the last open.
+ *
+ * A registration costs the exchange with fsmount, more than reading a
+ * small file ourselves: an open for reading only that would need a new
+ * one is served by us where the file is small (pt_small_read()).
  */
 
 #include <sys/types.h>
@@ -36,6 +40,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsproto.h"
@@ -190,9 +195,41 @@ pt_backing_fd(struct inode *ip, int fd)
 }
 
 /*
+ * Whether an open for reading only of the file st describes is served
+ * by us, through the kernel's page cache, rather than by a backing file
+ * registered for it: below wconf->pt_min bytes, one READ costs less
+ * than the exchange with fsmount (fsctl(8) has the figures).  With
+ * cache=auto, only a file unchanged for longer than the attribute
+ * timeout: the kernel reads from its cache no further than the size it
+ * holds, which is then the file's own, where a passthrough read asks
+ * the backing file.  With cache=always nothing changes beside the
+ * mount; with cache=never the kernel holds no attributes and every read
+ * comes to us (FOPEN_DIRECT_IO).
+ */
+static int
+pt_small_read(const struct stat *st)
+{
+	struct timespec	 now;
+
+	if (st->st_size >= (off_t)wconf->pt_min)
+		return 0;
+	if (wconf->cache != CACHE_AUTO)
+		return 1;
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return 0;
+	return st->st_ctim.tv_sec + (time_t)attr_timeout() + 1 < now.tv_sec;
+}
+
+/*
  * The kind of a new open of the regular file ip, whose handle will use
  * fd: a backing id (> 0) for passthrough, or 0 for an open served by
  * us.  Each call is matched by passthrough_close() with the same id.
+ * rdonly says the open neither writes nor truncates: where it would
+ * need a new registration, a small file's is served by us
+ * (pt_small_read()).  An open passed through has no FOPEN_KEEP_CACHE:
+ * the kernel drops its page cache of the file then, so what it reads
+ * through its cache later (cache=always keeps that) is never older
+ * than a write passed through.
  *
  * A file with set-user-ID or set-group-ID bits is served by us: the
  * kernel writes to a backing file with fsmount's credentials, and so
@@ -200,7 +237,7 @@ pt_backing_fd(struct inode *ip, int fd)
  * requests we serve say whether the writer may).
  */
 int32_t
-passthrough_open(struct inode *ip, int fd)
+passthrough_open(struct inode *ip, int fd, int rdonly)
 {
 	struct stat		 st;
 	struct fsmsg_backing	 res;
@@ -220,6 +257,10 @@ passthrough_open(struct inode *ip, int fd)
 			id = ip->backing_id;
 			ip->pt_opens = 1;
 			pt_idle--;
+		} else if (rdonly && pt_small_read(&st)) {
+			log_debug("%s: node %llu: %lld bytes, served",
+			    __func__, (unsigned long long)ip->nodeid,
+			    (long long)st.st_size);
 		} else if ((bfd = pt_backing_fd(ip, fd)) != -1 &&
 		    pt_register(bfd, &res) == 0) {
 			if (res.error == 0) {

@@ -49,7 +49,11 @@ static const struct {
 	    offsetof(struct mntopts, threads) },
 	{ "spin",	0, MO_SPIN_MAX, " microseconds",
 	    offsetof(struct mntopts, spin) },
+	{ "passthrough_min", 0, MO_PTMIN_MAX, " bytes",
+	    offsetof(struct mntopts, ptmin) },
 };
+
+#define MNTOPT_NNUMBERS	(sizeof(mntopt_numbers) / sizeof(mntopt_numbers[0]))
 
 void
 mntopt_init(struct mntopts *mo)
@@ -58,6 +62,7 @@ mntopt_init(struct mntopts *mo)
 	mo->cache = MO_CACHE_AUTO;
 	mo->timeout = -1;
 	mo->spin = -1;
+	mo->ptmin = -1;
 }
 
 static int
@@ -90,8 +95,7 @@ mntopt_value(struct mntopts *mo, const char *name, const char *val,
 		snprintf(err, errlen, "cache must be never, auto or always");
 		return (-1);
 	}
-	for (i = 0; i < sizeof(mntopt_numbers) / sizeof(mntopt_numbers[0]);
-	    i++) {
+	for (i = 0; i < MNTOPT_NNUMBERS; i++) {
 		if (strcmp(name, mntopt_numbers[i].name) != 0)
 			continue;
 		if (mntopt_number(val, mntopt_numbers[i].min,
@@ -127,8 +131,10 @@ mntopt_one(struct mntopts *mo, char *opt, char *err, size_t errlen)
 			mo->flags |= mntopt_flags[i].flag;
 			return (0);
 		}
-	if (strcmp(opt, "cache") == 0 || strcmp(opt, "timeout") == 0 ||
-	    strcmp(opt, "threads") == 0 || strcmp(opt, "spin") == 0)
+	for (i = 0; i < MNTOPT_NNUMBERS; i++)
+		if (strcmp(opt, mntopt_numbers[i].name) == 0)
+			break;
+	if (i < MNTOPT_NNUMBERS || strcmp(opt, "cache") == 0)
 		snprintf(err, errlen, "option '%s' needs a value", opt);
 	else
 		snprintf(err, errlen, "unknown option '%.64s'", opt);
@@ -238,6 +244,8 @@ mntopt_format(const struct mntopts *mo, char *buf, size_t len)
 		rv |= mntopt_append(buf, len, "threads=%d", mo->threads);
 	if (mo->spin >= 0)
 		rv |= mntopt_append(buf, len, "spin=%d", mo->spin);
+	if (mo->ptmin >= 0)
+		rv |= mntopt_append(buf, len, "passthrough_min=%d", mo->ptmin);
 	if (rv != 0) {
 		errno = ENAMETOOLONG;
 		return (-1);

@@ -29,6 +29,7 @@
 #define MO_TIMEOUT_MAX		86400
 #define MO_THREADS_MAX		64
 #define MO_SPIN_MAX		1000	/* microseconds */
+#define MO_PTMIN_MAX		(1 << 30)	/* bytes */
 #define MO_STRING_MAX		1024
 
 struct mntopts {
@@ -37,6 +38,7 @@ struct mntopts {
 	int		timeout;	/* seconds, -1 for the cache default */
 	int		threads;	/* 0 for the default */
 	int		spin;		/* microseconds, -1 for the default */
+	int		ptmin;		/* bytes, -1 for the default */
 };
 
 void	 mntopt_init(struct mntopts *);

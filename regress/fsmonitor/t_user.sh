@@ -105,6 +105,10 @@ user_refusals_body()
 	    mount -o spin=1001 "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: option 'spin' needs a value" \
 	    mount -o spin "$s" "$w/$TESTUSER.mnt"
+	refused "fsctl: mount $w/$TESTUSER.mnt: passthrough_min must be 0 to 1073741824 bytes" \
+	    mount -o passthrough_min=1073741825 "$s" "$w/$TESTUSER.mnt"
+	refused "fsctl: mount $w/$TESTUSER.mnt: option 'passthrough_min' needs a value" \
+	    mount -o passthrough_min "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: invalid character in options" \
 	    mount -o 'ro\,dev' "$s" "$w/$TESTUSER.mnt"
 	refused "fsctl: mount $w/$TESTUSER.mnt: option multiuser is for root only" \

@@ -1222,6 +1222,92 @@ os.close(fd)
 	w_stop
 }
 
+w_case small_reads "small files open for reading only are read by the worker"
+small_reads_body()
+{
+	w_start
+	case ,${W_OPTS:-}, in
+	*,nopassthrough,*|*,writeback,*) pt=0 ;;
+	*)	pt=1 ;;
+	esac
+	reg='passthrough_open: node .*: backing'
+	served='passthrough_open: node .*: 4000 bytes, served'
+	head -c 4000 /dev/urandom >"$SRC/small"
+	head -c 32768 /dev/urandom >"$SRC/large"
+	printf 'a\n' >"$SRC/fresh"
+	# Unchanged for longer than the attribute timeout (1 s).
+	sleep 2.2
+	# Seen by the kernel, then changed beside the mount: the size it
+	# holds is old, so the open must not read through its cache, and a
+	# passthrough read sees the whole file.  (Without passthrough, the
+	# read ends at the kernel's size until the attribute timeout.)
+	atf_check -o inline:"2\n" stat -c %s "$MNT/fresh"
+	printf 'b\n' >>"$SRC/fresh"
+	[ $pt = 0 ] || atf_check -o inline:"a\nb\n" cat "$MNT/fresh"
+	sleep 1.5
+	read0=$(w_counter bytes_read)
+	atf_check cmp "$MNT/small" "$SRC/small"
+	atf_check cmp "$MNT/large" "$SRC/large"
+	# A reader of the small file, then a writer of it beside it: the
+	# writer follows the reader's kind and the reader sees the write.
+	python3 -c '
+import mmap, os, sys
+r = os.open(sys.argv[1], os.O_RDONLY)
+m = mmap.mmap(r, 0, prot=mmap.PROT_READ)
+w = os.open(sys.argv[1], os.O_WRONLY)
+os.pwrite(w, b"written", 0)
+os.close(w)
+if os.pread(r, 7, 0) != b"written" or m[0:7] != b"written":
+    sys.exit("the reader did not see the write")
+' "$MNT/small" || atf_fail "reader and writer"
+	atf_check -o inline:"written" head -c 7 "$SRC/small"
+	sleep 1.5
+	read1=$(w_counter bytes_read)
+	if [ $pt = 1 ]; then
+		# 4000 bytes by cmp, the large file by none.
+		[ $((read1 - read0)) -ge 4000 ] &&
+		    [ $((read1 - read0)) -lt 32768 ] ||
+		    atf_fail "$((read1 - read0)) bytes read by the worker"
+		w_log_match "$served"
+		[ "$(w_log | grep -c "$reg")" -ge 2 ] ||
+		    atf_fail "the fresh and large files were not passed through"
+		[ "$(w_counter bytes_written)" -ge 7 ] ||
+		    atf_fail "the writer beside a reader was passed through"
+	fi
+	w_stop
+	[ $pt = 1 ] || return 0
+	# passthrough_min=0: every open is passed through.
+	w_start -o passthrough_min=0
+	atf_check cmp "$MNT/small" "$SRC/small"
+	sleep 1.5
+	atf_check_equal "$(w_counter bytes_read)" 0
+	w_stop
+	# cache=always keeps what it read of a small file from one open to
+	# the next, but not across a write passed through beneath it (the
+	# kernel drops its cache at an open without FOPEN_KEEP_CACHE).  With
+	# restart a registration ends with its last open, so the read after
+	# the write is served by the worker again.
+	w_start -o cache=always,restart
+	m=$(w_log | grep -c "$served")
+	atf_check cmp "$MNT/small" "$SRC/small"
+	[ "$(w_log | grep -c "$served")" -gt "$m" ] ||
+	    atf_fail "the first read was not served by the worker"
+	n=$(w_log | grep -c "$reg")
+	sleep 0.5
+	python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+os.pwrite(fd, b"again", 0)
+os.close(fd)
+' "$MNT/small" || atf_fail "write"
+	[ "$(w_log | grep -c "$reg")" -gt "$n" ] ||
+	    atf_fail "the write was not passed through"
+	sleep 0.5
+	atf_check -o inline:"again" head -c 5 "$MNT/small"
+	atf_check cmp "$MNT/small" "$SRC/small"
+	w_stop
+}
+
 w_case passthrough_writeback "passthrough and writeback exclude each other"
 passthrough_writeback_body()
 {
@@ -1440,6 +1526,7 @@ atf_init_test_cases()
 	if [ "$W_MODE" = daemon ]; then
 		atf_add_test_case passthrough
 		atf_add_test_case passthrough_writeback
+		atf_add_test_case small_reads
 	fi
 	# What only a worker run by hand can show.
 	if [ "$W_MODE" = wrun ]; then
