@@ -55,14 +55,22 @@ static const struct {
 
 #define MNTOPT_NNUMBERS	(sizeof(mntopt_numbers) / sizeof(mntopt_numbers[0]))
 
+/* Where the i-th number goes in mo: -1 until it is given. */
+static int *
+mntopt_number_at(struct mntopts *mo, size_t i)
+{
+	return (int *)((char *)mo + mntopt_numbers[i].off);
+}
+
 void
 mntopt_init(struct mntopts *mo)
 {
+	size_t	i;
+
 	memset(mo, 0, sizeof(*mo));
 	mo->cache = MO_CACHE_AUTO;
-	mo->timeout = -1;
-	mo->spin = -1;
-	mo->ptmin = -1;
+	for (i = 0; i < MNTOPT_NNUMBERS; i++)
+		*mntopt_number_at(mo, i) = -1;
 }
 
 static int
@@ -105,7 +113,7 @@ mntopt_value(struct mntopts *mo, const char *name, const char *val,
 			    mntopt_numbers[i].unit);
 			return (-1);
 		}
-		*(int *)((char *)mo + mntopt_numbers[i].off) = (int)v;
+		*mntopt_number_at(mo, i) = (int)v;
 		return (0);
 	}
 	snprintf(err, errlen, "unknown option '%.64s'", name);
@@ -226,7 +234,7 @@ int
 mntopt_format(const struct mntopts *mo, char *buf, size_t len)
 {
 	size_t	i;
-	int	rv = 0;
+	int	v, rv = 0;
 
 	if (len == 0)
 		return (-1);
@@ -238,14 +246,11 @@ mntopt_format(const struct mntopts *mo, char *buf, size_t len)
 	if (mo->cache != MO_CACHE_AUTO)
 		rv |= mntopt_append(buf, len, "cache=%s",
 		    mntopt_cache_names[mo->cache]);
-	if (mo->timeout >= 0)
-		rv |= mntopt_append(buf, len, "timeout=%d", mo->timeout);
-	if (mo->threads > 0)
-		rv |= mntopt_append(buf, len, "threads=%d", mo->threads);
-	if (mo->spin >= 0)
-		rv |= mntopt_append(buf, len, "spin=%d", mo->spin);
-	if (mo->ptmin >= 0)
-		rv |= mntopt_append(buf, len, "passthrough_min=%d", mo->ptmin);
+	for (i = 0; i < MNTOPT_NNUMBERS; i++)
+		if ((v = *(const int *)((const char *)mo +
+		    mntopt_numbers[i].off)) >= 0)
+			rv |= mntopt_append(buf, len, "%s=%d",
+			    mntopt_numbers[i].name, v);
 	if (rv != 0) {
 		errno = ENAMETOOLONG;
 		return (-1);

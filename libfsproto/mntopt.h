@@ -32,11 +32,12 @@
 #define MO_PTMIN_MAX		(1 << 30)	/* bytes */
 #define MO_STRING_MAX		1024
 
+/* Numbers are -1 until given: mntopt.c has their table. */
 struct mntopts {
 	unsigned int	flags;
 	int		cache;
 	int		timeout;	/* seconds, -1 for the cache default */
-	int		threads;	/* 0 for the default */
+	int		threads;	/* -1 for the default */
 	int		spin;		/* microseconds, -1 for the default */
 	int		ptmin;		/* bytes, -1 for the default */
 };

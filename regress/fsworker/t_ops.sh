@@ -1133,16 +1133,22 @@ m = [e for e in json.load(sys.stdin) if e["mountpoint"] == sys.argv[1]]
 print(m[0][sys.argv[2]])' "$MNT" "$1"
 }
 
+# w_passthrough: 1 if this run's mounts pass files through, else 0.
+# Passthrough is what a mount asks for by default; t_ops_nopt and
+# t_ops_wb turn it off.
+w_passthrough()
+{
+	case ,${W_OPTS:-}, in
+	*,nopassthrough,*|*,writeback,*) echo 0 ;;
+	*)	echo 1 ;;
+	esac
+}
+
 w_case passthrough "reads, writes and mappings bypass the worker"
 passthrough_body()
 {
 	w_start
-	# Passthrough is what the mount asked for by default; the other
-	# runs of these cases turn it off.
-	case ,${W_OPTS:-}, in
-	*,nopassthrough,*|*,writeback,*) pt=0 ;;
-	*)	pt=1 ;;
-	esac
+	pt=$(w_passthrough)
 	dd if=/dev/urandom of="$MNT/f" bs=64k count=64 conv=fsync 2>/dev/null
 	atf_check cmp "$MNT/f" "$SRC/f"
 	# Two opens at once share the backing file; a mapping writes to it.
@@ -1226,10 +1232,7 @@ w_case small_reads "small files open for reading only are read by the worker"
 small_reads_body()
 {
 	w_start
-	case ,${W_OPTS:-}, in
-	*,nopassthrough,*|*,writeback,*) pt=0 ;;
-	*)	pt=1 ;;
-	esac
+	pt=$(w_passthrough)
 	reg='passthrough_open: node .*: backing'
 	served='passthrough_open: node .*: 4000 bytes, served'
 	head -c 4000 /dev/urandom >"$SRC/small"
