@@ -169,6 +169,7 @@ struct inode {
 	unsigned int		 pt_opens;
 	unsigned int		 cached_opens;
 	int32_t			 backing_id;
+	int			 pt_registering; /* with fsmount now */
 	/* The directory node it was last found in; atomic. */
 	uint64_t		 parent;
 	/*

@@ -30,10 +30,19 @@
  * A registration costs the exchange with fsmount, more than reading a
  * small file ourselves: an open for reading only that would need a new
  * one is served by us where the file is small (pt_small_read()).
+ *
+ * Registrations of different nodes are in flight at once: each thread
+ * sends its own and waits without pt_lock, so that one thread's
+ * exchange holds up no other open.  fsmount answers them in the order
+ * they came, so the answers go to the waiters in that order
+ * (pt_waiting); whichever waiter finds no other reading reads for all.
+ * A node with its registration in flight holds its later opens until
+ * the answer, which decides their kind too.
  */
 
 #include <sys/types.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -52,9 +61,21 @@
 /* Past this (512-byte blocks), an unlinked file's close waits for none. */
 #define PT_URGENT_BLOCKS	128
 
+/* A registration waiting for fsmount's answer. */
+struct pt_wait {
+	TAILQ_ENTRY(pt_wait)	 entry;
+	struct fsmsg_backing	 res;
+	int			 error;		/* the exchange's own */
+	int			 done;
+};
+
 static pthread_mutex_t		 pt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 pt_cond = PTHREAD_COND_INITIALIZER;
 static struct fsproto_chan	 pt_chan;
 static int			 pt_chan_up;
+static TAILQ_HEAD(, pt_wait)	 pt_waiting = TAILQ_HEAD_INITIALIZER(pt_waiting);
+static unsigned int		 pt_nwaiting, pt_nwaiting_max;
+static int			 pt_reading;	/* a waiter reads, unlocked */
 static unsigned int		 pt_idle;	/* nodes keeping one unused */
 static int32_t			 pt_closing[PT_BATCH];
 static unsigned int		 pt_nclosing;
@@ -111,12 +132,25 @@ passthrough_possible(void)
 	return pt_chan_up;
 }
 
-/* The channel is broken: passthrough ends for every later open. */
+/*
+ * The channel is broken, with pt_lock held: passthrough ends for every
+ * later open, and the registrations waiting get no answer.
+ */
 static int
 pt_broken(void)
 {
-	log_warn("%s: channel to fsmount, passthrough ends", __func__);
+	struct pt_wait	*w;
+
+	if (pt_chan_up)
+		log_warn("%s: channel to fsmount, passthrough ends", __func__);
 	pt_chan_up = 0;
+	while ((w = TAILQ_FIRST(&pt_waiting)) != NULL) {
+		TAILQ_REMOVE(&pt_waiting, w, entry);
+		pt_nwaiting--;
+		w->error = EIO;
+		w->done = 1;
+	}
+	pthread_cond_broadcast(&pt_cond);
 	return EIO;
 }
 
@@ -146,31 +180,83 @@ pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
 }
 
 /*
+ * Hands the answers read to their waiters, oldest first, with pt_lock
+ * held.  Returns -1 once the channel is broken.
+ */
+static int
+pt_answer(void)
+{
+	struct fsproto_msg	 msg;
+	struct pt_wait		*w;
+	int			 ok, rv;
+
+	while ((rv = fsproto_get(&pt_chan, &msg)) == 1) {
+		w = TAILQ_FIRST(&pt_waiting);
+		ok = w != NULL && msg.hdr.type == MSG_BACKING_RESULT &&
+		    msg.fd == -1 &&
+		    fsproto_get_exact(&msg, &w->res, sizeof(w->res)) == 0 &&
+		    w->res.error >= 0 && w->res.error < 4096 &&
+		    (w->res.error != 0 || w->res.id > 0);
+		fsproto_msg_free(&msg);
+		if (!ok) {
+			errno = EBADMSG;
+			(void)pt_broken();
+			return -1;
+		}
+		TAILQ_REMOVE(&pt_waiting, w, entry);
+		pt_nwaiting--;
+		w->done = 1;
+	}
+	if (rv == -1) {
+		(void)pt_broken();
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Registers the descriptor bfd, which is closed, and waits for the
- * answer, with pt_lock held.  Returns 0 and the answer, or an errno.
+ * answer, with pt_lock held; it is let go meanwhile.  Returns 0 and the
+ * answer, or an errno.
  */
 static int
 pt_register(int bfd, struct fsmsg_backing *res)
 {
-	struct fsproto_msg	 msg;
-	int			 rv;
+	struct pt_wait	 w;
+	ssize_t		 n;
+	int		 rv;
 
 	if ((rv = pt_send(MSG_BACKING_OPEN, bfd, NULL)) != 0)
 		return rv;
-	while ((rv = fsproto_get(&pt_chan, &msg)) == 0)
-		if (fsproto_read(&pt_chan) <= 0)
-			return pt_broken();
-	if (rv == -1)
-		return pt_broken();
-	rv = msg.hdr.type == MSG_BACKING_RESULT && msg.fd == -1 &&
-	    fsproto_get_exact(&msg, res, sizeof(*res)) == 0 &&
-	    res->error >= 0 && res->error < 4096 &&
-	    (res->error != 0 || res->id > 0);
-	fsproto_msg_free(&msg);
-	if (!rv) {
-		errno = EBADMSG;
-		return pt_broken();
+	memset(&w, 0, sizeof(w));
+	TAILQ_INSERT_TAIL(&pt_waiting, &w, entry);
+	if (++pt_nwaiting > pt_nwaiting_max) {
+		pt_nwaiting_max = pt_nwaiting;
+		log_debug("%s: %u registrations in flight", __func__,
+		    pt_nwaiting);
 	}
+	while (!w.done) {
+		if (pt_reading) {
+			pthread_cond_wait(&pt_cond, &pt_lock);
+			continue;
+		}
+		/* Only this thread touches the channel's input now. */
+		pt_reading = 1;
+		pthread_mutex_unlock(&pt_lock);
+		n = fsproto_read(&pt_chan);
+		pthread_mutex_lock(&pt_lock);
+		pt_reading = 0;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ECONNRESET;
+			(void)pt_broken();
+		} else
+			(void)pt_answer();
+		pthread_cond_broadcast(&pt_cond);
+	}
+	if (w.error != 0)
+		return w.error;
+	*res = w.res;
 	return 0;
 }
 
@@ -242,11 +328,13 @@ passthrough_open(struct inode *ip, int fd, int rdonly)
 	struct stat		 st;
 	struct fsmsg_backing	 res;
 	int32_t			 id = 0;
-	int			 bfd;
+	int			 bfd, rv;
 
 	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
 		return 0;
 	pthread_mutex_lock(&pt_lock);
+	while (ip->pt_registering)
+		pthread_cond_wait(&pt_cond, &pt_lock);
 	if (ip->pt_opens > 0) {
 		id = ip->backing_id;
 		ip->pt_opens++;
@@ -261,8 +349,13 @@ passthrough_open(struct inode *ip, int fd, int rdonly)
 			log_debug("%s: node %llu: %lld bytes, served",
 			    __func__, (unsigned long long)ip->nodeid,
 			    (long long)st.st_size);
-		} else if ((bfd = pt_backing_fd(ip, fd)) != -1 &&
-		    pt_register(bfd, &res) == 0) {
+		} else {
+			ip->pt_registering = 1;
+			memset(&res, 0, sizeof(res));
+			if ((bfd = pt_backing_fd(ip, fd)) == -1)
+				res.error = errno;
+			else if ((rv = pt_register(bfd, &res)) != 0)
+				res.error = rv;
 			if (res.error == 0) {
 				id = ip->backing_id = res.id;
 				ip->pt_opens = 1;
@@ -273,6 +366,8 @@ passthrough_open(struct inode *ip, int fd, int rdonly)
 				log_debug("%s: node %llu: %s", __func__,
 				    (unsigned long long)ip->nodeid,
 				    strerror(res.error));
+			ip->pt_registering = 0;
+			pthread_cond_broadcast(&pt_cond);
 		}
 	}
 	if (id == 0)

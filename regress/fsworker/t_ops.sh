@@ -1311,6 +1311,62 @@ os.close(fd)
 	w_stop
 }
 
+w_case passthrough_parallel "opens of different files register at once"
+passthrough_parallel_body()
+{
+	w_start -o threads=4
+	pt=$(w_passthrough)
+	# Four processes create files of their own, each in a directory of
+	# its own (a create holds its directory), and all open the same
+	# files for appending, 20 of them, each at once by all four: the
+	# opens of a file wait for its registration in flight and share it.
+	for k in $(seq 0 19); do : >"$SRC/s$k"; done
+	python3 -c '
+import multiprocessing as mp, os, sys
+mnt = sys.argv[1]
+def run(p, barrier):
+    os.mkdir("%s/d%d" % (mnt, p))
+    for i in range(150):
+        line = ("%d %d\n" % (p, i)).encode()
+        fd = os.open("%s/d%d/%d" % (mnt, p, i),
+            os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, line)
+        os.close(fd)
+        if i < 20:
+            barrier.wait()
+            fd = os.open("%s/s%d" % (mnt, i), os.O_WRONLY | os.O_APPEND)
+            os.write(fd, line)
+            os.close(fd)
+barrier = mp.Barrier(4)
+ps = [mp.Process(target=run, args=(p, barrier)) for p in range(4)]
+for p in ps:
+    p.start()
+for p in ps:
+    p.join()
+sys.exit(any(p.exitcode != 0 for p in ps))
+' "$MNT" || atf_fail "a process failed"
+	# What the backing tree holds.
+	python3 -c '
+import os, sys
+src = sys.argv[1]
+want = sorted("%d %d\n" % (p, i) for p in range(4) for i in range(150))
+have = [open("%s/d%d/%d" % (src, p, i)).read()
+    for p in range(4) for i in range(150)]
+if sorted(have) != want:
+    sys.exit("the files created hold the wrong lines")
+for i in range(20):
+    if sorted(open("%s/s%d" % (src, i)).readlines()) != \
+        ["%d %d\n" % (p, i) for p in range(4)]:
+        sys.exit("s%d holds the wrong lines" % i)
+' "$SRC" || atf_fail "backing tree"
+	if [ $pt = 1 ]; then
+		[ "$(w_log | grep -c 'passthrough_open: node .*: backing')" \
+		    -eq 620 ] || atf_fail "not one registration a file"
+		w_log_match 'pt_register: [2-9] registrations in flight'
+	fi
+	w_stop
+}
+
 w_case passthrough_writeback "passthrough and writeback exclude each other"
 passthrough_writeback_body()
 {
@@ -1529,6 +1585,7 @@ atf_init_test_cases()
 	if [ "$W_MODE" = daemon ]; then
 		atf_add_test_case passthrough
 		atf_add_test_case passthrough_writeback
+		atf_add_test_case passthrough_parallel
 		atf_add_test_case small_reads
 	fi
 	# What only a worker run by hand can show.
