@@ -133,17 +133,33 @@ passthrough_possible(void)
 }
 
 /*
- * The channel is broken, with pt_lock held: passthrough ends for every
- * later open, and the registrations waiting get no answer.
+ * Nothing more can be sent to fsmount, with pt_lock held: passthrough
+ * ends for every later open.  What was sent may still be answered: the
+ * registrations waiting read on until the channel ends (pt_broken()).
+ */
+static int
+pt_down(void)
+{
+	if (pt_chan_up)
+		log_warn("%s: channel to fsmount, passthrough ends", __func__);
+	pt_chan_up = 0;
+	return EIO;
+}
+
+/*
+ * Nothing more can be read from fsmount either, with pt_lock held: the
+ * registrations waiting get no answer, and their files are served by
+ * us.
  */
 static int
 pt_broken(void)
 {
 	struct pt_wait	*w;
 
-	if (pt_chan_up)
-		log_warn("%s: channel to fsmount, passthrough ends", __func__);
-	pt_chan_up = 0;
+	(void)pt_down();
+	if (pt_nwaiting > 0)
+		log_warnx("%s: %u registrations unanswered, their files "
+		    "served here", __func__, pt_nwaiting);
 	while ((w = TAILQ_FIRST(&pt_waiting)) != NULL) {
 		TAILQ_REMOVE(&pt_waiting, w, entry);
 		pt_nwaiting--;
@@ -160,7 +176,7 @@ pt_push(void)
 {
 	while (fsproto_pending(&pt_chan))
 		if (fsproto_write(&pt_chan) == -1)
-			return pt_broken();
+			return pt_down();
 	return 0;
 }
 
@@ -175,7 +191,7 @@ pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
 	}
 	if (fsproto_compose(&pt_chan, type, 0, fd, req,
 	    req != NULL ? sizeof(*req) : 0) == -1)
-		return pt_broken();
+		return pt_down();
 	return pt_push();
 }
 
@@ -415,7 +431,7 @@ pt_flush_locked(void)
 		req.id = pt_closing[i];
 		if (fsproto_compose(&pt_chan, MSG_BACKING_CLOSE, 0, -1, &req,
 		    sizeof(req)) == -1)
-			(void)pt_broken();
+			(void)pt_down();
 	}
 	pt_nclosing = 0;
 	if (pt_chan_up)

@@ -1311,28 +1311,24 @@ os.close(fd)
 	w_stop
 }
 
-w_case passthrough_parallel "opens of different files register at once"
-passthrough_parallel_body()
+# w_creators N SHARED: four processes at once each create N files,
+# d<p>/<i> holding "p i", each in a directory of its own (a create holds
+# its directory); after each of its first SHARED files, each appends its
+# line to s<i>, which exists, once all four are there to open it at once.
+w_creators()
 {
-	w_start -o threads=4
-	pt=$(w_passthrough)
-	# Four processes create files of their own, each in a directory of
-	# its own (a create holds its directory), and all open the same
-	# files for appending, 20 of them, each at once by all four: the
-	# opens of a file wait for its registration in flight and share it.
-	for k in $(seq 0 19); do : >"$SRC/s$k"; done
 	python3 -c '
 import multiprocessing as mp, os, sys
-mnt = sys.argv[1]
+mnt, n, shared = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def run(p, barrier):
     os.mkdir("%s/d%d" % (mnt, p))
-    for i in range(150):
+    for i in range(n):
         line = ("%d %d\n" % (p, i)).encode()
         fd = os.open("%s/d%d/%d" % (mnt, p, i),
             os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         os.write(fd, line)
         os.close(fd)
-        if i < 20:
+        if i < shared:
             barrier.wait()
             fd = os.open("%s/s%d" % (mnt, i), os.O_WRONLY | os.O_APPEND)
             os.write(fd, line)
@@ -1344,21 +1340,37 @@ for p in ps:
 for p in ps:
     p.join()
 sys.exit(any(p.exitcode != 0 for p in ps))
-' "$MNT" || atf_fail "a process failed"
-	# What the backing tree holds.
+' "$MNT" "$1" "$2" || atf_fail "a creating process failed"
+}
+
+# w_created N SHARED DIR: DIR holds what w_creators N SHARED wrote.
+w_created()
+{
 	python3 -c '
-import os, sys
-src = sys.argv[1]
-want = sorted("%d %d\n" % (p, i) for p in range(4) for i in range(150))
-have = [open("%s/d%d/%d" % (src, p, i)).read()
-    for p in range(4) for i in range(150)]
-if sorted(have) != want:
-    sys.exit("the files created hold the wrong lines")
-for i in range(20):
-    if sorted(open("%s/s%d" % (src, i)).readlines()) != \
+import sys
+n, shared, top = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+for p in range(4):
+    for i in range(n):
+        if open("%s/d%d/%d" % (top, p, i)).read() != "%d %d\n" % (p, i):
+            sys.exit("d%d/%d holds the wrong bytes" % (p, i))
+for i in range(shared):
+    if sorted(open("%s/s%d" % (top, i)).readlines()) != \
         ["%d %d\n" % (p, i) for p in range(4)]:
         sys.exit("s%d holds the wrong lines" % i)
-' "$SRC" || atf_fail "backing tree"
+' "$1" "$2" "$3" || atf_fail "what $3 holds"
+}
+
+w_case passthrough_parallel "opens of different files register at once"
+passthrough_parallel_body()
+{
+	w_start -o threads=4
+	pt=$(w_passthrough)
+	# Registrations of the files each process creates are in flight
+	# at once; the opens of a shared file wait for its registration in
+	# flight and share it.
+	for k in $(seq 0 19); do : >"$SRC/s$k"; done
+	w_creators 150 20
+	w_created 150 20 "$SRC"
 	if [ $pt = 1 ]; then
 		[ "$(w_log | grep -c 'passthrough_open: node .*: backing')" \
 		    -eq 620 ] || atf_fail "not one registration a file"
@@ -1414,6 +1426,29 @@ transport_body()
 	w_stop
 	w_uring_served "$from" some
 	W_URING=$uring
+}
+
+w_case backing_gone "fsmount gone with registrations in flight"
+backing_gone_body()
+{
+	# wrun stands in for fsmount: it registers 8 files, then closes
+	# the channel at the next registration, unanswered.
+	w_start -v -b 8 -o threads=4
+	w_creators 50 0
+	w_created 50 0 "$SRC"
+	w_created 50 0 "$MNT"
+	atf_check_equal \
+	    "$(w_log | grep -c 'passthrough_open: node .*: backing')" 8
+	w_log_match "channel to fsmount, passthrough ends"
+	w_log_match "registrations unanswered, their files served here"
+	# The worker goes on serving, opens of a file registered before
+	# included.
+	echo after >"$MNT/after"
+	atf_check -o inline:"after\n" cat "$SRC/after"
+	echo again >>"$MNT/d0/0"
+	atf_check -o inline:"0 0\nagain\n" cat "$SRC/d0/0"
+	kill -0 "$(w_worker)" || atf_fail "the worker is gone"
+	w_stop
 }
 
 w_case flush "FLUSH only where a close can tell something"
@@ -1591,6 +1626,7 @@ atf_init_test_cases()
 	# What only a worker run by hand can show.
 	if [ "$W_MODE" = wrun ]; then
 		atf_add_test_case bad_option
+		atf_add_test_case backing_gone
 		atf_add_test_case flush
 		atf_add_test_case owner
 		atf_add_test_case sigterm

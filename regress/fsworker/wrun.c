@@ -1,9 +1,9 @@
 /*
  * wrun: run fsworker on a fresh mount without the daemon, for tests.
  *
- *	wrun [-fv] [-g gid] [-G gid,...] [-l log] [-o options] [-p pidfile]
- *	    [-s statsfile] [-u uid] [-x exitfile] source mountpoint --
- *	    command ...
+ *	wrun [-fv] [-b count] [-g gid] [-G gid,...] [-l log] [-o options]
+ *	    [-p pidfile] [-s statsfile] [-u uid] [-x exitfile] source
+ *	    mountpoint -- command ...
  *
  * Root only.  Mounts /dev/fuse at mountpoint as fsmount would, starts
  * "command ... -d -u uid -g gid [-G groups] [-o options] mountpoint" with
@@ -20,9 +20,16 @@
  * SIGUSR2: send a message the worker must never get (READY), which it
  * has to take for a compromised parent.
  * The pid file holds "workerpid holderpid".
+ *
+ * With -b, the holder also stands in for fsmount on a channel on 6: it
+ * registers the first count files the worker hands it for passthrough
+ * (without fsmount's checks), ends registrations when asked, and at the
+ * next registration closes the channel unanswered, as if fsmount were
+ * gone, with whatever else the worker has sent meanwhile.
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -43,6 +50,7 @@
 
 #include "fsproto.h"
 #include "fsmsg.h"
+#include "fuse_compat.h"
 
 #define READY_TIMEOUT	60	/* s; valgrind starts slowly */
 #define KILL_TIMEOUT	20	/* s after detaching, then SIGKILL */
@@ -63,6 +71,10 @@ struct wrun {
 	char		**cmd;
 	pid_t		 worker;
 	struct fsproto_chan chan;
+	long		 backing;	/* -b: registrations left, or -1 */
+	int		 fusefd;	/* -b: to register on */
+	struct fsproto_chan bchan;	/* -b: the channel on 6 */
+	int		 bchan_open;
 };
 
 static volatile sig_atomic_t	 got_term, got_usr1, got_usr2;
@@ -70,10 +82,10 @@ static volatile sig_atomic_t	 got_term, got_usr1, got_usr2;
 __attribute__((__noreturn__)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: wrun [-fv] [-g gid] [-G gid,...] [-l log] "
-	    "[-o options] [-p pidfile]\n"
-	    "\t[-s statsfile] [-u uid] [-x exitfile] source mountpoint -- "
-	    "command ...\n");
+	fprintf(stderr, "usage: wrun [-fv] [-b count] [-g gid] [-G gid,...] "
+	    "[-l log] [-o options]\n"
+	    "\t[-p pidfile] [-s statsfile] [-u uid] [-x exitfile] source "
+	    "mountpoint -- command ...\n");
 	exit(2);
 }
 
@@ -142,7 +154,7 @@ move_high(int fd)
 }
 
 __attribute__((__noreturn__)) static void
-exec_worker(struct wrun *w, int fusefd, int srcfd, int chanfd)
+exec_worker(struct wrun *w, int fusefd, int srcfd, int chanfd, int bfd)
 {
 	char	*argv[64];
 	char	 uid[16], gid[16];
@@ -152,9 +164,12 @@ exec_worker(struct wrun *w, int fusefd, int srcfd, int chanfd)
 	fusefd = move_high(fusefd);
 	srcfd = move_high(srcfd);
 	chanfd = move_high(chanfd);
+	if (bfd != -1)
+		bfd = move_high(bfd);
 	if (dup2(fusefd, FSWORKER_FUSE_FD) == -1 ||
 	    dup2(srcfd, FSWORKER_SRC_FD) == -1 ||
-	    dup2(chanfd, FSWORKER_CHAN_FD) == -1)
+	    dup2(chanfd, FSWORKER_CHAN_FD) == -1 ||
+	    (bfd != -1 && dup2(bfd, FSWORKER_MNT_FD) == -1))
 		err(1, "dup2");
 	if (w->logfile != NULL) {
 		if ((fd = open(w->logfile, O_WRONLY | O_CREAT | O_APPEND,
@@ -289,15 +304,81 @@ reap_worker(struct wrun *w)
 	return 128 + WTERMSIG(status);
 }
 
+/*
+ * -b: what the worker sent on the channel on 6.  A registration past
+ * the count closes the channel, with every request after it unread.
+ */
+static void
+backing_serve(struct wrun *w)
+{
+	struct fsproto_msg	 msg;
+	struct fsmsg_backing	 req, res;
+	struct fuse_backing_map	 map;
+	uint32_t		 id;
+	ssize_t			 n;
+	int			 r;
+
+	if ((n = fsproto_read(&w->bchan)) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		goto gone;
+	while ((r = fsproto_get(&w->bchan, &msg)) == 1) {
+		switch (msg.hdr.type) {
+		case MSG_BACKING_OPEN:
+			if (msg.fd == -1)
+				errx(1, "BACKING_OPEN without a descriptor");
+			if (w->backing == 0) {
+				fsproto_msg_free(&msg);
+				goto gone;
+			}
+			w->backing--;
+			memset(&map, 0, sizeof(map));
+			map.fd = msg.fd;
+			memset(&res, 0, sizeof(res));
+			if ((r = ioctl(w->fusefd, FUSE_DEV_IOC_BACKING_OPEN,
+			    &map)) == -1)
+				res.error = errno;
+			else
+				res.id = r;
+			if (fsproto_compose(&w->bchan, MSG_BACKING_RESULT, 0,
+			    -1, &res, sizeof(res)) == -1 ||
+			    fsproto_flush(&w->bchan) == -1)
+				err(1, "BACKING_RESULT");
+			break;
+		case MSG_BACKING_CLOSE:
+			if (fsproto_get_exact(&msg, &req, sizeof(req)) == -1)
+				errx(1, "BACKING_CLOSE of %zu bytes", msg.len);
+			id = (uint32_t)req.id;
+			if (ioctl(w->fusefd, FUSE_DEV_IOC_BACKING_CLOSE,
+			    &id) == -1)
+				warn("backing close %d", req.id);
+			break;
+		default:
+			errx(1, "unexpected backing message %u",
+			    msg.hdr.type);
+		}
+		fsproto_msg_free(&msg);
+	}
+	if (r == -1)
+		err(1, "malformed frame on the backing channel");
+	return;
+ gone:
+	close(w->bchan.fd);
+	fsproto_chan_clear(&w->bchan);
+	w->bchan_open = 0;
+}
+
 /* The holder's life after READY: until the worker's channel closes. */
 static int
 hold(struct wrun *w)
 {
-	struct pollfd	 pfd;
+	struct pollfd	 pfd[2];
 	int		 detached = 0;
 
-	pfd.fd = w->chan.fd;
-	pfd.events = POLLIN;
+	pfd[0].fd = w->chan.fd;
+	pfd[0].events = POLLIN;
+	pfd[1].events = POLLIN;
 	for (;;) {
 		if (got_term && !detached) {
 			if (umount2(w->mountpoint, MNT_DETACH) == -1)
@@ -316,9 +397,13 @@ hold(struct wrun *w)
 			    NULL, 0) == -1 || fsproto_flush(&w->chan) == -1)
 				warn("bad frame");
 		}
-		if (poll(&pfd, 1, 1000) == -1 && errno != EINTR)
+		pfd[1].fd = w->bchan_open ? w->bchan.fd : -1;
+		pfd[1].revents = 0;
+		if (poll(pfd, 2, 1000) == -1 && errno != EINTR)
 			err(1, "poll");
-		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+			backing_serve(w);
+		if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) &&
 		    drain_channel(w) == -1)
 			break;
 	}
@@ -352,7 +437,7 @@ __attribute__((__noreturn__)) static void
 holder(struct wrun *w, int fusefd, int srcfd, int report)
 {
 	struct sigaction	 sa;
-	int			 sp[2];
+	int			 sp[2], bp[2] = { -1, -1 };
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -362,6 +447,9 @@ holder(struct wrun *w, int fusefd, int srcfd, int report)
 	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		err(1, "socketpair");
+	if (w->backing >= 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bp) == -1)
 		err(1, "socketpair");
 	/*
 	 * As fsmount starts it: the first process of new pid, network, ipc
@@ -373,12 +461,20 @@ holder(struct wrun *w, int fusefd, int srcfd, int report)
 	if ((w->worker = fork()) == -1)
 		err(1, "fork");
 	if (w->worker == 0)
-		exec_worker(w, fusefd, srcfd, sp[1]);
+		exec_worker(w, fusefd, srcfd, sp[1], bp[1]);
 	close(sp[1]);
-	close(fusefd);
 	close(srcfd);
 	if (fsproto_chan_init(&w->chan, sp[0], FSPROTO_MAXPAYLOAD, 0) == -1)
 		err(1, "fsproto_chan_init");
+	if (w->backing >= 0) {
+		close(bp[1]);
+		w->fusefd = fusefd;
+		if (fsproto_chan_init(&w->bchan, bp[0],
+		    sizeof(struct fsmsg_backing), FSPROTO_F_FDPASS) == -1)
+			err(1, "fsproto_chan_init");
+		w->bchan_open = 1;
+	} else
+		close(fusefd);
 	if (wait_ready(w) == -1) {
 		kill(w->worker, SIGTERM);
 		umount2(w->mountpoint, MNT_DETACH);
@@ -404,8 +500,14 @@ main(int argc, char *argv[])
 	int		 ch, fd, fusefd, srcfd, p[2];
 
 	memset(&w, 0, sizeof(w));
-	while ((ch = getopt(argc, argv, "+fg:G:l:o:p:s:u:vx:")) != -1) {
+	w.backing = -1;
+	while ((ch = getopt(argc, argv, "+b:fg:G:l:o:p:s:u:vx:")) != -1) {
 		switch (ch) {
+		case 'b':
+			w.backing = strtol(optarg, NULL, 10);
+			if (w.backing < 0)
+				usage();
+			break;
 		case 'f':
 			w.foreground = 1;
 			break;
