@@ -146,6 +146,16 @@ pt_down(void)
 	return EIO;
 }
 
+/* w has its answer, or error if none comes; pt_lock held. */
+static void
+pt_wait_end(struct pt_wait *w, int error)
+{
+	TAILQ_REMOVE(&pt_waiting, w, entry);
+	pt_nwaiting--;
+	w->error = error;
+	w->done = 1;
+}
+
 /*
  * Nothing more can be read from fsmount either, with pt_lock held: the
  * registrations waiting get no answer, and their files are served by
@@ -160,12 +170,8 @@ pt_broken(void)
 	if (pt_nwaiting > 0)
 		log_warnx("%s: %u registrations unanswered, their files "
 		    "served here", __func__, pt_nwaiting);
-	while ((w = TAILQ_FIRST(&pt_waiting)) != NULL) {
-		TAILQ_REMOVE(&pt_waiting, w, entry);
-		pt_nwaiting--;
-		w->error = EIO;
-		w->done = 1;
-	}
+	while ((w = TAILQ_FIRST(&pt_waiting)) != NULL)
+		pt_wait_end(w, EIO);
 	pthread_cond_broadcast(&pt_cond);
 	return EIO;
 }
@@ -219,9 +225,7 @@ pt_answer(void)
 			(void)pt_broken();
 			return -1;
 		}
-		TAILQ_REMOVE(&pt_waiting, w, entry);
-		pt_nwaiting--;
-		w->done = 1;
+		pt_wait_end(w, 0);
 	}
 	if (rv == -1) {
 		(void)pt_broken();

@@ -1133,6 +1133,13 @@ m = [e for e in json.load(sys.stdin) if e["mountpoint"] == sys.argv[1]]
 print(m[0][sys.argv[2]])' "$MNT" "$1"
 }
 
+# w_registrations: how many files the worker has had registered for
+# passthrough so far.
+w_registrations()
+{
+	w_log | grep -c 'passthrough_open: node .*: backing'
+}
+
 # w_passthrough: 1 if this run's mounts pass files through, else 0.
 # Passthrough is what a mount asks for by default; t_ops_nopt and
 # t_ops_wb turn it off.
@@ -1187,11 +1194,10 @@ m.flush()
 	[ $pt = 1 ] || { w_stop; return 0; }
 	# A registration lasts until the kernel forgets the file: opening
 	# it again asks fsmount for nothing.
-	reg='passthrough_open: node .*: backing'
-	n=$(w_log | grep -c "$reg")
+	n=$(w_registrations)
 	[ "$n" -gt 0 ] || atf_fail "no registration in the log"
 	for i in 1 2 3; do atf_check cmp "$MNT/f" "$SRC/f"; done
-	atf_check_equal "$(w_log | grep -c "$reg")" "$n"
+	atf_check_equal "$(w_registrations)" "$n"
 	# What the kernel keeps holds no writer of the file: open for
 	# reading through the mount, it runs beside it; open for writing,
 	# it is busy, as on the backing file system alone.
@@ -1233,7 +1239,6 @@ small_reads_body()
 {
 	w_start
 	pt=$(w_passthrough)
-	reg='passthrough_open: node .*: backing'
 	served='passthrough_open: node .*: 4000 bytes, served'
 	head -c 4000 /dev/urandom >"$SRC/small"
 	head -c 32768 /dev/urandom >"$SRC/large"
@@ -1272,7 +1277,7 @@ if os.pread(r, 7, 0) != b"written" or m[0:7] != b"written":
 		    [ $((read1 - read0)) -lt 32768 ] ||
 		    atf_fail "$((read1 - read0)) bytes read by the worker"
 		w_log_match "$served"
-		[ "$(w_log | grep -c "$reg")" -ge 2 ] ||
+		[ "$(w_registrations)" -ge 2 ] ||
 		    atf_fail "the fresh and large files were not passed through"
 		[ "$(w_counter bytes_written)" -ge 7 ] ||
 		    atf_fail "the writer beside a reader was passed through"
@@ -1295,7 +1300,7 @@ if os.pread(r, 7, 0) != b"written" or m[0:7] != b"written":
 	atf_check cmp "$MNT/small" "$SRC/small"
 	[ "$(w_log | grep -c "$served")" -gt "$m" ] ||
 	    atf_fail "the first read was not served by the worker"
-	n=$(w_log | grep -c "$reg")
+	n=$(w_registrations)
 	sleep 0.5
 	python3 -c '
 import os, sys
@@ -1303,7 +1308,7 @@ fd = os.open(sys.argv[1], os.O_RDWR)
 os.pwrite(fd, b"again", 0)
 os.close(fd)
 ' "$MNT/small" || atf_fail "write"
-	[ "$(w_log | grep -c "$reg")" -gt "$n" ] ||
+	[ "$(w_registrations)" -gt "$n" ] ||
 	    atf_fail "the write was not passed through"
 	sleep 0.5
 	atf_check -o inline:"again" head -c 5 "$MNT/small"
@@ -1372,8 +1377,8 @@ passthrough_parallel_body()
 	w_creators 150 20
 	w_created 150 20 "$SRC"
 	if [ $pt = 1 ]; then
-		[ "$(w_log | grep -c 'passthrough_open: node .*: backing')" \
-		    -eq 620 ] || atf_fail "not one registration a file"
+		[ "$(w_registrations)" -eq 620 ] ||
+		    atf_fail "not one registration a file"
 		w_log_match 'pt_register: [2-9] registrations in flight'
 	fi
 	w_stop
@@ -1437,8 +1442,7 @@ backing_gone_body()
 	w_creators 50 0
 	w_created 50 0 "$SRC"
 	w_created 50 0 "$MNT"
-	atf_check_equal \
-	    "$(w_log | grep -c 'passthrough_open: node .*: backing')" 8
+	atf_check_equal "$(w_registrations)" 8
 	w_log_match "channel to fsmount, passthrough ends"
 	w_log_match "registrations unanswered, their files served here"
 	# The worker goes on serving, opens of a file registered before
