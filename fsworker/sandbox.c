@@ -91,6 +91,12 @@ sandbox_tree(const struct worker_conf *conf)
 		attr.attr_set |= MOUNT_ATTR_NOEXEC;
 	if (conf->ro)
 		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	/*
+	 * A clone of a shared mount joins its peer group: what is mounted
+	 * on the copy would appear in the host's tree, and pivot_root(2)
+	 * refuses a shared new root.  The copy is private, recursively.
+	 */
+	attr.propagation = MS_PRIVATE;
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 	    sizeof(attr)) == -1)
 		fatal("%s: mount_setattr", __func__);
