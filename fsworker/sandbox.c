@@ -9,7 +9,8 @@
  *  1. A copy of the source's mount is taken from the host's namespace,
  *     detached, recursive, and made nosuid, nodev and nosymfollow (and
  *     noexec or read-only as the mount asks): the worker never executes,
- *     follows a symlink or opens a device in the tree.
+ *     follows a symlink or opens a device in the tree.  It is made
+ *     private too: see sandbox_tree().
  *  2. A procfs of the worker's own pid namespace is made, attached
  *     nowhere, and only its descriptor directory is kept: inode.c
  *     reopens nodes through it.  The host's procfs would show the
