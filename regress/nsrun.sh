@@ -25,7 +25,12 @@ die()
 	exit 1
 }
 
-[ $# -ge 1 ] || die "usage: nsrun.sh SCRATCH [DIR | PATH=TARGET]... -- COMMAND"
+usage="usage: nsrun.sh SCRATCH [DIR | PATH=TARGET]... -- COMMAND [ARG...]"
+[ $# -ge 3 ] || die "$usage"
+case " $* " in
+*" -- "?*) ;;
+*) die "$usage" ;;
+esac
 scratch=$1
 shift
 mount -t tmpfs -o mode=700 nsrun "$scratch" || die "tmpfs on $scratch"
@@ -85,6 +90,5 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
 	esac
 	shift
 done
-[ $# -ge 2 ] || die "no command"
 shift
 exec "$@"
