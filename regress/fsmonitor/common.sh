@@ -81,7 +81,9 @@ fsm_wrapped()
 	[ -n "$(atf_config_get fsm_wrap "")$(atf_config_get fsm_worker_wrap "")" ]
 }
 
-# fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
+# fsm_start [configuration lines...]; FSM_FLAGS replaces -v, and FSM_IN
+# is a command (with its arguments) the daemon is started through, such
+# as regress/nsrun.sh.
 fsm_start()
 {
 	fsm_path
@@ -97,7 +99,7 @@ fsm_start()
 		echo "$line" >>"$w/fsmonitor.conf"
 	done
 	chmod 644 "$w/fsmonitor.conf"
-	env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
+	${FSM_IN:-} env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
 	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
 	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &

@@ -14,27 +14,43 @@ mnt_helper()
 	echo "$w/mount.fuse.fsmonitor"
 }
 
-# Where mount(8) looks, for the length of the test; an installed
-# helper of another build is not ours to replace.
-mnt_link_helper()
+# mount(8) runs /sbin/mount.fuse.fsmonitor, which may be the helper of
+# an installed copy: not ours to run nor to replace.  The cases that
+# go through mount(8) start the daemon in a private mount namespace of
+# its own where that path is this build's fsctl (regress/nsrun.sh), and
+# run mount(8), umount(8) and every look at the mounts in it (in_ns),
+# since the mounts are made there.  It vanishes with the daemon.
+mnt_start_ns()
 {
-	if [ -e "$HELPER_LINK" ] || [ -L "$HELPER_LINK" ]; then
-		[ "$(readlink "$HELPER_LINK")" = "$FSCTL" ] ||
-		    atf_fail "$HELPER_LINK exists and is not this build's"
-		return 0
-	fi
-	ln -s "$FSCTL" "$HELPER_LINK" || atf_fail "cannot link $HELPER_LINK"
-	echo "$FSCTL" >mnt.linked
+	fsm_path
+	w=$(fsm_workdir)
+	mnt_host_helper >mnt.host
+	mkdir "$w/ns"
+	FSM_IN="sh $TOP/regress/nsrun.sh $w/ns $HELPER_LINK=$FSCTL --" \
+	    fsm_start
+	fsm_pid >"$w/ns.pid"
+	cat >"$w/bin/in_ns" <<CMD
+#!/bin/sh
+exec nsenter -m -t "\$(cat "$w/ns.pid")" --wd="\$PWD" -- "\$@"
+CMD
+	chmod 755 "$w/bin/in_ns"
+	atf_check -o inline:"$FSCTL\n" in_ns readlink "$HELPER_LINK"
+}
+
+# What the host has at $HELPER_LINK, which no case may change.
+mnt_host_helper()
+{
+	stat -c "%N %i %Y" "$HELPER_LINK" 2>/dev/null ||
+	    echo "no $HELPER_LINK"
 }
 
 mnt_cleanup()
 {
-	if [ -f mnt.linked ] &&
-	    [ "$(readlink "$HELPER_LINK")" = "$(cat mnt.linked)" ]; then
-		rm -f "$HELPER_LINK"
-	fi
-	rm -f mnt.linked
 	fsm_cleanup
+	if [ -f mnt.host ]; then
+		[ "$(mnt_host_helper)" = "$(cat mnt.host)" ] ||
+		    atf_fail "$HELPER_LINK changed on the host"
+	fi
 }
 
 mnt_tree()
@@ -164,29 +180,30 @@ mount8_head()
 	atf_set descr "mount -t fuse.fsmonitor and umount work through the " \
 	    "daemon, which notices the unmount"
 	atf_set require.user root
-	atf_set require.progs "mount umount findmnt"
+	atf_set require.progs "mount umount findmnt unshare nsenter"
 }
 mount8_body()
 {
-	fsm_start
+	mnt_start_ns
 	mnt_tree
-	mnt_link_helper
 	w=$(fsm_workdir)
-	atf_check mount -t fuse.fsmonitor -o "socket=$w/ctl.sock,noexec" \
-	    "$w/src" "$w/mnt"
-	atf_check -o inline:"data\n" cat "$w/mnt/f"
-	atf_check -o match:"noexec" findmnt -n -o OPTIONS "$w/mnt"
+	atf_check in_ns mount -t fuse.fsmonitor \
+	    -o "socket=$w/ctl.sock,noexec" "$w/src" "$w/mnt"
+	atf_check -o inline:"data\n" in_ns cat "$w/mnt/f"
+	atf_check -o match:"noexec" in_ns findmnt -n -o OPTIONS "$w/mnt"
 	atf_check -o match:"$w/mnt .*running" fsctl status
-	atf_check umount "$w/mnt"
+	# Nothing of it outside the namespace.
+	fsm_is_mounted "$w/mnt" && atf_fail "mounted outside the namespace"
+	atf_check in_ns umount "$w/mnt"
 	mnt_wait_gone "$w/mnt"
 	atf_check -o match:"mount [0-9]+: $w/mnt was unmounted outside" \
 	    cat "$w/fsmonitor.log"
-	fsm_is_mounted "$w/mnt" && atf_fail "still mounted"
+	atf_check -o empty in_ns fsm_mounts
 	# The place can be mounted again at once.
-	atf_check mount -t fuse.fsmonitor -o "socket=$w/ctl.sock" \
+	atf_check in_ns mount -t fuse.fsmonitor -o "socket=$w/ctl.sock" \
 	    "$w/src" "$w/mnt"
-	atf_check -o inline:"data\n" cat "$w/mnt/f"
-	atf_check umount "$w/mnt"
+	atf_check -o inline:"data\n" in_ns cat "$w/mnt/f"
+	atf_check in_ns umount "$w/mnt"
 	mnt_wait_gone "$w/mnt"
 }
 mount8_cleanup()
@@ -200,21 +217,20 @@ fstab_head()
 	atf_set descr "An fstab line of type fuse.fsmonitor mounts with " \
 	    "mount --fstab FILE MOUNTPOINT"
 	atf_set require.user root
-	atf_set require.progs "mount umount"
+	atf_set require.progs "mount umount unshare nsenter"
 }
 fstab_body()
 {
-	fsm_start
+	mnt_start_ns
 	mnt_tree
-	mnt_link_helper
 	w=$(fsm_workdir)
 	printf '# a test fstab\n%s %s fuse.fsmonitor %s 0 0\n' "$w/src" \
 	    "$w/mnt" "noauto,nofail,ro,cache=never,socket=$w/ctl.sock" \
 	    >"$w/fstab"
-	atf_check mount --fstab "$w/fstab" "$w/mnt"
-	atf_check -o inline:"data\n" cat "$w/mnt/f"
+	atf_check in_ns mount --fstab "$w/fstab" "$w/mnt"
+	atf_check -o inline:"data\n" in_ns cat "$w/mnt/f"
 	atf_check -o match:"$w/mnt .* ro,cache=never" fsctl status
-	atf_check umount "$w/mnt"
+	atf_check in_ns umount "$w/mnt"
 	mnt_wait_gone "$w/mnt"
 }
 fstab_cleanup()

@@ -244,18 +244,19 @@ pidfile_cleanup()
 }
 
 # The units and the rc script as the build makes them, with the paths
-# of this test.
+# of this test: not those of an installed copy, nor its
+# /etc/default/fsmonitor.
 svc_generate()
 {
 	w=$(fsm_workdir)
-	mkdir -p "$w/gen" "$w/sbin" "$w/man/man5" "$w/man/man8"
+	mkdir -p "$w/gen" "$w/sbin" "$w/etc" "$w/man/man5" "$w/man/man8"
 	ln -sf "$FSMONITOR" "$w/sbin/fsmonitor"
 	for p in fsmonitor.8 fsctl.8; do
 		ln -sf "$TOP/man/$p" "$w/man/man8/$p"
 	done
 	ln -sf "$TOP/man/fsmonitor.conf.5" "$w/man/man5/fsmonitor.conf.5"
 	bmake -C "$TOP/etc" GENDIR="$w/gen" SBINDIR="$w/sbin" RUNDIR="$w" \
-	    >/dev/null || atf_fail "cannot make the units"
+	    SYSCONFDIR="$w/etc" >/dev/null || atf_fail "cannot make the units"
 }
 
 atf_test_case units_verify cleanup
@@ -342,7 +343,8 @@ rc_script_body()
 	w=$(fsm_workdir)
 	rc="$w/gen/rc.fsmonitor"
 	atf_check -o match:"^# Provides: +fsmonitor$" \
-	    -o match:"^### END INIT INFO$" cat "$rc"
+	    -o match:"^### END INIT INFO$" \
+	    -o match:"^\\[ -r $w/etc/default/fsmonitor \\]" cat "$rc"
 	FSMONITOR_PIDFILE="$w/fsmonitor.pid"
 	FSMONITOR_FLAGS="-T -f $w/fsmonitor.conf -s $w/ctl.sock"
 	export FSMONITOR_PIDFILE FSMONITOR_FLAGS
