@@ -99,8 +99,11 @@ if [ -n "$VG_SKIP" ]; then
 fi
 
 rm -f "$db"
-echo "==> kyua test $*"
-(cd "$vg/regress" && kyua \
+echo "==> kyua test $*, / rshared"
+# As runtests does: a namespace of its own whose / is shared, as on a
+# host that systemd booted.
+(cd "$vg/regress" && unshare -m --propagation private sh -c \
+    'mount --make-rshared / && exec "$@"' sh kyua \
     -v "test_suites.fsmonitor.fsm_wrap=$vg/fsmonitor-wrap" \
     -v "test_suites.fsmonitor.fsm_worker_wrap=$vg/worker-wrap" \
     test --results-file="$db" "$@")
