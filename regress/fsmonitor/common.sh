@@ -81,7 +81,9 @@ fsm_wrapped()
 	[ -n "$(atf_config_get fsm_wrap "")$(atf_config_get fsm_worker_wrap "")" ]
 }
 
-# fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
+# fsm_start [configuration lines...]; FSM_FLAGS replaces -v; FSM_PREFIX
+# is a command fsmonitor runs under (prlimit, setpriv), which must
+# execute it in its own process.
 fsm_start()
 {
 	fsm_path
@@ -97,7 +99,7 @@ fsm_start()
 		echo "$line" >>"$w/fsmonitor.conf"
 	done
 	chmod 644 "$w/fsmonitor.conf"
-	env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
+	env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} ${FSM_PREFIX-} $wrap \
 	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
 	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &
