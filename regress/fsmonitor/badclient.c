@@ -107,6 +107,43 @@ frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 	close(fds[1]);
 }
 
+/*
+ * One byte of a frame with a descriptor: what the frame will never be
+ * finished with.
+ */
+static void
+byte_fd(int fd, unsigned char byte)
+{
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	int		 dfd;
+
+	if ((dfd = open("/", O_RDONLY | O_DIRECTORY)) == -1)
+		err(1, "open /");
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &dfd, sizeof(int));
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
+		err(1, "sendmsg");
+	close(dfd);
+}
+
 static void
 hello(int fd, uint32_t magic, uint32_t min, uint32_t max)
 {
@@ -219,6 +256,13 @@ attack(int fd, int kind)
 		good_hello(fd);
 		frame(fd, MSG_CTL_STATUS_ENTRY, FSPROTO_HDR_SIZE, NULL, 0);
 		return ("a reply type sent as a request");
+	case 17:
+		/* The parent would hold them for as long as we wait. */
+		good_hello(fd);
+		byte_fd(fd, MSG_CTL_MOUNT_SOURCE & 0xff);
+		usleep(20000);
+		byte_fd(fd, 0);
+		return ("two descriptors with two bytes of a frame");
 	default:
 		good_hello(fd);
 		frame(fd, MSG_CTL_RELOAD, FSPROTO_HDR_SIZE + 1, junk, 1);
@@ -226,7 +270,7 @@ attack(int fd, int kind)
 	}
 }
 
-#define KINDS	18
+#define KINDS	19
 
 int
 main(int argc, char *argv[])
