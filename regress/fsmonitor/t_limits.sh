@@ -189,6 +189,32 @@ client_flood_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case worker_holds_descriptors cleanup
+worker_holds_descriptors_head()
+{
+	atf_set descr "A worker that sends fsmount two descriptors with " \
+	    "frames it never finishes is killed: a mount costs fsmount a " \
+	    "bounded number of descriptors"
+	atf_set require.user root
+	atf_set timeout 120
+}
+worker_holds_descriptors_body()
+{
+	w=$(fsm_workdir)
+	FSMONITOR_WORKER_WRAP="$(atf_get_srcdir)/badworker" fsm_start
+	mkdir "$w/src" "$w/m"
+	atf_check -s exit:1 -e inline:"fsctl: mount $w/m: worker killed by \
+signal 9 before serving\n" fsctl mount "$w/src" "$w/m"
+	atf_check -o match:"worker [0-9]* of $w/m: descriptors without \
+frames; killing it" cat "$w/fsmonitor.log"
+	fsm_is_mounted "$w/m" && atf_fail "still mounted"
+	fsm_alive "$(fsmount_pid)" || atf_fail "fsmount died"
+}
+worker_holds_descriptors_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_test_case raise_soft cleanup
 raise_soft_head()
 {
@@ -266,6 +292,7 @@ atf_init_test_cases()
 	atf_add_test_case low_limit
 	atf_add_test_case restart_costs_more
 	atf_add_test_case client_flood
+	atf_add_test_case worker_holds_descriptors
 	atf_add_test_case raise_soft
 	atf_add_test_case raise_hard
 }
