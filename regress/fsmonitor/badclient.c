@@ -22,6 +22,7 @@
 
 #include "fsproto.h"
 #include "fsmsg.h"
+#include "sendfds.h"
 
 #define ROUND_TIMEOUT	5000	/* ms for the daemon to hang up */
 
@@ -70,13 +71,7 @@ static void
 frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 {
 	struct fsproto_hdr	 h;
-	struct msghdr		 mh;
 	struct iovec		 iov[2];
-	struct cmsghdr		*cm;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cbuf;
 	int			 fds[2];
 
 	fds[0] = open("/", O_RDONLY | O_DIRECTORY);
@@ -89,18 +84,7 @@ frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)(uintptr_t)p;
 	iov[1].iov_len = n;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = n ? 2 : 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) == -1 && errno != EPIPE &&
+	if (sendfds(fd, iov, n ? 2 : 1, fds, nfds) == -1 && errno != EPIPE &&
 	    errno != ECONNRESET)
 		err(1, "sendmsg");
 	close(fds[0]);
@@ -114,31 +98,14 @@ frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 static void
 byte_fd(int fd, unsigned char byte)
 {
-	struct msghdr	 mh;
-	struct iovec	 iov;
-	struct cmsghdr	*cm;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	int		 dfd;
+	struct iovec	iov;
+	int		dfd;
 
 	if ((dfd = open("/", O_RDONLY | O_DIRECTORY)) == -1)
 		err(1, "open /");
 	iov.iov_base = &byte;
 	iov.iov_len = 1;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &dfd, sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) == -1 && errno != EPIPE &&
+	if (sendfds(fd, &iov, 1, &dfd, 1) == -1 && errno != EPIPE &&
 	    errno != ECONNRESET)
 		err(1, "sendmsg");
 	close(dfd);
