@@ -32,7 +32,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -128,10 +127,7 @@ capacity_mount_check(char *err, size_t errlen)
 	if (capacity_mount_fds(&held) + PARENT_FDS_MOUNT <=
 	    capacity_room() - capacity_client_room())
 		return (0);
-	snprintf(err, errlen, "too many mounts for the daemon (%u held; "
-	    "descriptor limit %llu)", held,
-	    (unsigned long long)env->fd_limit);
-	return (EMFILE);
+	return (fdlimit_refuse(err, errlen, held, env->fd_limit));
 }
 
 /*

@@ -34,7 +34,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 
-#include <errno.h>
 #include <stdio.h>
 
 #include "fsmount.h"
@@ -136,8 +135,5 @@ capacity_check(int restart, char *err, size_t errlen)
 	if (held + FSMOUNT_FDS_MOUNT + (restart ? FSMOUNT_FDS_RESTART : 0) +
 	    FSMOUNT_FDS_RESERVE <= (long)env->fd_limit)
 		return (0);
-	snprintf(err, errlen, "too many mounts for the daemon (%u held; "
-	    "descriptor limit %llu)", nmounts,
-	    (unsigned long long)env->fd_limit);
-	return (EMFILE);
+	return (fdlimit_refuse(err, errlen, nmounts, env->fd_limit));
 }

@@ -84,3 +84,15 @@ fdlimit_raise(rlim_t need, struct rlimit *orig)
 		    (unsigned long long)rl.rlim_cur);
 	return (rl.rlim_cur);
 }
+
+/*
+ * Why a mount is refused for want of descriptors, in the same words
+ * from the parent and from fsmount; returns the errno to refuse with.
+ */
+int
+fdlimit_refuse(char *err, size_t errlen, unsigned int held, rlim_t limit)
+{
+	snprintf(err, errlen, "too many mounts for the daemon (%u held; "
+	    "descriptor limit %llu)", held, (unsigned long long)limit);
+	return (EMFILE);
+}

@@ -12,5 +12,6 @@
 
 int	 fdlimit_count(void);
 rlim_t	 fdlimit_raise(rlim_t, struct rlimit *);
+int	 fdlimit_refuse(char *, size_t, unsigned int, rlim_t);
 
 #endif /* FDLIMIT_H */
