@@ -85,6 +85,9 @@ for the daemon ($mounted held; descriptor limit 100)"
 	fsm_is_mounted "$w/m$mounted" && atf_fail "the refused mount is there"
 	atf_check_equal "$(pgrep -P "$fpid" -x fsworker | wc -l)" $mounted
 	check_reads 0 $mounted
+	# Said at start: mount_max is 1000 by default.
+	atf_check -o match:"fsmount: mount_max 1000 and 0 static mounts: the \
+descriptor limit 100 holds $mounted mounts" cat "$w/fsmonitor.log"
 	atf_check -o match:"$w/m0" fsctl status
 	fsm_alive "$pid" || atf_fail "the parent died"
 	fsm_alive "$fpid" || atf_fail "fsmount died"
