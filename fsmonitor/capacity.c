@@ -13,8 +13,9 @@
  *			socket; the signalfd; the channel to fsmount; the
  *			syslog and service manager's sockets (counted at
  *			start, not assumed)
- *	per mount	PARENT_FDS_MOUNT: its worker's channel; a mount
- *			request on its way to fsmount counts as one
+ *	per mount	PARENT_FDS_MOUNT: its worker's channel; any
+ *			request on its way to fsmount counts as one, in
+ *			case it is a mount
  *	per client	PARENT_FDS_CLIENT at most: its connection, the
  *			source it sent, and while its request is on its way
  *			to fsmount, a copy of its connection, the source and
@@ -133,12 +134,15 @@ capacity_mount_check(char *err, size_t errlen)
 /*
  * Whether to listen for another client: not while those connected could
  * take the last of the clients' descriptors, nor for a while after
- * accept(2) found none (it would only fail again at once).
+ * accept(2) found none (it would only fail again at once).  At
+ * CLIENTS_MAX a client is accepted to be closed at once, with a
+ * descriptor of the reserve.
  */
 int
 capacity_may_accept(void)
 {
-	if ((long)(env->nclients + 1) * PARENT_FDS_CLIENT >
+	if (env->nclients < CLIENTS_MAX &&
+	    (long)(env->nclients + 1) * PARENT_FDS_CLIENT >
 	    capacity_client_room())
 		return (0);
 	if (env->accept_paused.tv_sec == 0)
