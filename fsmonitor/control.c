@@ -28,6 +28,12 @@ control_accept(void)
 
 	if ((fd = accept4(env->listen_fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		/* The connection waits in the backlog meanwhile. */
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("%s: accept; pausing", __func__);
+			capacity_accept_pause();
+			return;
+		}
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("%s: accept", __func__);
@@ -145,6 +151,13 @@ control_read(struct client *c)
 	}
 	if (c->state != CL_CLOSING && rv == -1)
 		control_violation(c, "bad frame");
+	/*
+	 * One read brings one descriptor, with its frame's first byte,
+	 * and nothing goes to a client with one: two unclaimed are a
+	 * client holding our descriptors with frames it does not finish.
+	 */
+	else if (c->state != CL_CLOSING && fsproto_chan_fds(&c->chan) > 1)
+		control_violation(c, "descriptors without frames");
 }
 
 static void
@@ -223,6 +236,8 @@ control_mount(struct client *c, struct fsproto_msg *msg)
 		    env->conf.mount_max);
 		rv = EUSERS;
 	}
+	if (rv == 0)
+		rv = capacity_mount_check(err, sizeof(err));
 	if (rv != 0) {
 		close(fd);
 		close(src);

@@ -306,7 +306,8 @@ serve(void)
 		pfd[1].fd = env->fsmount.fd;
 		pfd[1].events = POLLIN |
 		    (fsproto_pending(&env->fsmount) ? POLLOUT : 0);
-		pfd[2].fd = env->shutting_down ? -1 : env->listen_fd;
+		pfd[2].fd = env->shutting_down || !capacity_may_accept() ?
+		    -1 : env->listen_fd;
 		pfd[2].events = POLLIN;
 		i = 3;
 		TAILQ_FOREACH(c, &env->clients, entry) {
@@ -321,7 +322,7 @@ serve(void)
 			    fsproto_pending(&m->chan) ? POLLOUT : 0);
 			i++;
 		}
-		if (poll(pfd, i, -1) == -1) {
+		if (poll(pfd, i, capacity_poll_timeout()) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -435,7 +436,6 @@ main(int argc, char *argv[])
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
-	conf_free(&conf);
 	if (geteuid() != 0)
 		fatalx("must be started as root");
 
@@ -471,6 +471,9 @@ main(int argc, char *argv[])
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)
 		fatal("channel to fsmount");
+	/* After fsmount started: its workers get the limits we were given. */
+	capacity_init(&conf);
+	conf_free(&conf);
 	drop_privileges(&ra, sockpath);
 	parent_sandbox();
 	log_info("started, control socket %s, fsmount %d", sockpath,

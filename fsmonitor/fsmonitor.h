@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
 #include <time.h>
 
@@ -23,6 +24,10 @@
 #define PATH_CHROOT		"/var/empty"
 #endif
 #define CLIENTS_MAX		512
+/* Descriptors: what each is for is told in capacity.c. */
+#define PARENT_FDS_MOUNT	1	/* every mount */
+#define PARENT_FDS_CLIENT	5	/* every client, at most */
+#define PARENT_FDS_RESERVE	16	/* never used by mounts or clients */
 #define CLIENT_GROUPS_MAX	256
 
 enum client_state {
@@ -90,6 +95,9 @@ struct fsmonitor_env {
 	uint32_t		 reload_reqid;	/* outstanding reload */
 	struct client		*reload_client;
 	int			 shutting_down;
+	int			 fd_base;	/* open before any client */
+	rlim_t			 fd_limit;	/* RLIMIT_NOFILE, raised */
+	struct timespec		 accept_paused;	/* until then; 0: not */
 };
 
 extern struct fsmonitor_env	*env;
@@ -104,6 +112,13 @@ void	 service_pidfile(const char *);
 
 /* sandbox.c */
 void	 parent_sandbox(void);
+
+/* capacity.c */
+void	 capacity_init(const struct conf *);
+int	 capacity_mount_check(char *, size_t);
+int	 capacity_may_accept(void);
+void	 capacity_accept_pause(void);
+int	 capacity_poll_timeout(void);
 
 /* control.c */
 void	 control_accept(void);

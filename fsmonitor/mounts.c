@@ -74,7 +74,13 @@ static void
 parent_static_mount(uint32_t index)
 {
 	uint32_t	req[2];
+	char		err[FSPROTO_REPLY_MAXMSG];
 
+	if (capacity_mount_check(err, sizeof(err)) != 0) {
+		log_warnx("static mount %s: %s",
+		    env->conf.statics[index].mountpoint, err);
+		return;
+	}
 	req[0] = parent_reqid();
 	req[1] = index;
 	parent_compose_fsmount(MSG_FSM_STATIC_MOUNT, -1, req, sizeof(req));

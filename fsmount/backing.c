@@ -193,6 +193,15 @@ backing_event(struct fsm_mount *m, short revents)
 			backing_bad_worker(m, "bad frame");
 			return;
 		}
+		/*
+		 * One read brings one descriptor, with its frame's first
+		 * byte: more than one left unclaimed is a worker holding
+		 * our descriptors with frames it does not finish.
+		 */
+		if (fsproto_chan_fds(&m->wchan) > 1) {
+			backing_bad_worker(m, "descriptors without frames");
+			return;
+		}
 	}
 	if (fsproto_write(&m->wchan) == -1 && errno != EAGAIN)
 		backing_chan_close(m);

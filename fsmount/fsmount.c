@@ -197,6 +197,7 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 	if ((rv = mntopt_check(opts, cr->uid, env->conf.user_allow_other,
 	    &mo, err, errlen)) != 0 ||
 	    (rv = check_mount_max(cr, err, errlen)) != 0 ||
+	    (rv = capacity_check(mo.flags & MO_RESTART, err, errlen)) != 0 ||
 	    (rv = check_source(srcfd, src, sizeof(src), err, errlen)) != 0 ||
 	    (rv = check_mountpoint(cr, mpfd, mnt, sizeof(mnt), err,
 	    errlen)) != 0)
@@ -394,6 +395,7 @@ fsmount_reload(uint32_t reqid)
 	else {
 		conf_free(&env->conf);
 		env->conf = nconf;
+		capacity_check_conf(&env->conf);
 		fsmount_send_config();
 		log_info("configuration reloaded");
 	}
@@ -661,6 +663,7 @@ main(int argc, char *argv[])
 	    fsproto_chan_init(&env->chan, FSMOUNT_CHAN_FD, 0,
 	    FSPROTO_F_FDPASS) == -1)
 		fatal("channel");
+	capacity_init();
 	fsmount_sandbox();
 	fsmount_send_config();
 	fsmount_loop(sfd);

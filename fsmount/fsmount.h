@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 
 #include <limits.h>
 #include <time.h>
@@ -22,6 +23,10 @@
 /* Restart in place: at most this many restarts in this many seconds. */
 #define FSMOUNT_RESTART_BURST	5
 #define FSMOUNT_RESTART_WINDOW	60
+/* Descriptors: what each is for is told in capacity.c. */
+#define FSMOUNT_FDS_MOUNT	4	/* every mount */
+#define FSMOUNT_FDS_RESTART	2	/* more with -o restart */
+#define FSMOUNT_FDS_RESERVE	32	/* never used by mounts */
 /*
  * clone(2) of a worker: its namespaces, and our memory shared until it
  * executes (worker.c); the seccomp filter allows exactly these.
@@ -85,6 +90,9 @@ struct fsm_env {
 	struct fsm_mounts	 mounts;
 	uint32_t		 next_id;
 	int			 shutting_down;
+	int			 fd_base;	/* open before any mount */
+	rlim_t			 fd_limit;	/* RLIMIT_NOFILE, raised */
+	struct rlimit		 worker_nofile;	/* as we were started */
 };
 
 extern struct fsm_env	*env;
@@ -119,6 +127,11 @@ int	 request_feed(struct request_state *, struct fsproto_msg *,
 void	 fsmount_compose_parent(uint32_t, int, const void *, size_t);
 void	 fsmount_send_mount_fail(uint32_t, int, const char *);
 void	 fsmount_send_config(void);
+
+/* capacity.c */
+void	 capacity_init(void);
+void	 capacity_check_conf(const struct conf *);
+int	 capacity_check(int, char *, size_t);
 
 /* check.c */
 int	 check_client(int, int, struct cred *, char *, size_t);

@@ -120,6 +120,8 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 	SC_ALLOW(getrandom,	"malloc"),
 	SC_ALLOW(futex,		"libc locks"),
 	SC_ALLOW(rt_sigprocmask, "a worker's signal mask"),
+	SC_ALLOW(prlimit64,	"a worker's descriptor limit, as fsmount's was "
+				"before it raised it"),
 	SC_ALLOW(rt_sigreturn,	"signal handlers"),
 	SC_ALLOW(restart_syscall, "a wait resumed after a stop"),
 	SC_ALLOW(exit_group,	"exit"),

@@ -4,6 +4,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -69,6 +70,7 @@ struct worker_spawn {
 	const char	*path;
 	char		*argv[16];
 	int		 fds[FSWORKER_STATE_FD + 1]; /* for 3 to 7, or -1 */
+	struct rlimit	 nofile;
 	int		 debug;
 	char		 uid[16], gid[16], groups[4096];
 };
@@ -102,6 +104,9 @@ worker_exec(void *arg)
 		}
 	}
 	(void)close_range(last + 1, ~0U, 0);
+	/* fsmount's raised limit is for its mounts, not the worker's. */
+	if (setrlimit(RLIMIT_NOFILE, &ws->nofile) == -1)
+		_exit(127);
 	sigemptyset(&mask);
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 	execve(ws->path, ws->argv, envp);
@@ -126,6 +131,7 @@ worker_spawn_init(struct worker_spawn *ws, const struct cred *cr,
 	ws->fds[FSWORKER_CHAN_FD] = chanfd;
 	ws->fds[FSWORKER_MNT_FD] = mntfd;
 	ws->fds[FSWORKER_STATE_FD] = m->state_fd;
+	ws->nofile = env->worker_nofile;
 	ws->debug = env->debug;
 
 	i = 0;

@@ -469,3 +469,20 @@ fsproto_pending(const struct fsproto_chan *ch)
 {
 	return (ch->queued);
 }
+
+/*
+ * The descriptors the channel holds for its owner: received and not
+ * yet claimed, and queued to be sent.  A process that must stay under
+ * its descriptor limit counts them.
+ */
+int
+fsproto_chan_fds(const struct fsproto_chan *ch)
+{
+	const struct fsproto_obuf	*ob;
+	int				 n = ch->nrfds;
+
+	TAILQ_FOREACH(ob, &ch->outq, entry)
+		if (ob->fd != -1)
+			n++;
+	return (n);
+}

@@ -90,6 +90,7 @@ int	 fsproto_composev(struct fsproto_chan *, uint32_t, uint32_t, int,
 int	 fsproto_write(struct fsproto_chan *);
 int	 fsproto_flush(struct fsproto_chan *);
 int	 fsproto_pending(const struct fsproto_chan *);
+int	 fsproto_chan_fds(const struct fsproto_chan *);
 
 /* Building a payload piece by piece. */
 struct fsproto_buf {

@@ -22,6 +22,7 @@
 
 #include "fsproto.h"
 #include "fsmsg.h"
+#include "sendfds.h"
 
 #define ROUND_TIMEOUT	5000	/* ms for the daemon to hang up */
 
@@ -70,13 +71,7 @@ static void
 frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 {
 	struct fsproto_hdr	 h;
-	struct msghdr		 mh;
 	struct iovec		 iov[2];
-	struct cmsghdr		*cm;
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(2 * sizeof(int))];
-	} cbuf;
 	int			 fds[2];
 
 	fds[0] = open("/", O_RDONLY | O_DIRECTORY);
@@ -89,22 +84,31 @@ frame_fds(int fd, uint32_t type, const void *p, size_t n, int nfds)
 	iov[0].iov_len = sizeof(h);
 	iov[1].iov_base = (void *)(uintptr_t)p;
 	iov[1].iov_len = n;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = n ? 2 : 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	if (sendmsg(fd, &mh, MSG_NOSIGNAL) == -1 && errno != EPIPE &&
+	if (sendfds(fd, iov, n ? 2 : 1, fds, nfds) == -1 && errno != EPIPE &&
 	    errno != ECONNRESET)
 		err(1, "sendmsg");
 	close(fds[0]);
 	close(fds[1]);
+}
+
+/*
+ * One byte of a frame with a descriptor: what the frame will never be
+ * finished with.
+ */
+static void
+byte_fd(int fd, unsigned char byte)
+{
+	struct iovec	iov;
+	int		dfd;
+
+	if ((dfd = open("/", O_RDONLY | O_DIRECTORY)) == -1)
+		err(1, "open /");
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	if (sendfds(fd, &iov, 1, &dfd, 1) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
+		err(1, "sendmsg");
+	close(dfd);
 }
 
 static void
@@ -219,6 +223,13 @@ attack(int fd, int kind)
 		good_hello(fd);
 		frame(fd, MSG_CTL_STATUS_ENTRY, FSPROTO_HDR_SIZE, NULL, 0);
 		return ("a reply type sent as a request");
+	case 17:
+		/* The parent would hold them for as long as we wait. */
+		good_hello(fd);
+		byte_fd(fd, MSG_CTL_MOUNT_SOURCE & 0xff);
+		usleep(20000);
+		byte_fd(fd, 0);
+		return ("two descriptors with two bytes of a frame");
 	default:
 		good_hello(fd);
 		frame(fd, MSG_CTL_RELOAD, FSPROTO_HDR_SIZE + 1, junk, 1);
@@ -226,7 +237,7 @@ attack(int fd, int kind)
 	}
 }
 
-#define KINDS	18
+#define KINDS	19
 
 int
 main(int argc, char *argv[])

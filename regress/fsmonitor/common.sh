@@ -83,7 +83,8 @@ fsm_wrapped()
 
 # fsm_start [configuration lines...]; FSM_FLAGS replaces -v, and FSM_IN
 # is a command (with its arguments) the daemon is started through, such
-# as regress/nsrun.sh.
+# as regress/nsrun.sh or prlimit, which must execute it in its own
+# process.
 fsm_start()
 {
 	fsm_path

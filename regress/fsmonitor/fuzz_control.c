@@ -49,6 +49,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf_init(&env->conf);
 	conf_init(&env->nconf);
 	env->listen_fd = -1;
+	env->fd_limit = 1024;	/* what the parent starts with, often */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 	    sv) == -1 ||
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)

@@ -40,7 +40,7 @@ malformed_frames_body()
 	) >"$w/good.out" 2>&1 &
 	good=$!
 
-	atf_check -o match:"^1000 rounds of 18 kinds, 0 kept open$" \
+	atf_check -o match:"^1000 rounds of 19 kinds, 0 kept open$" \
 	    "$(atf_get_srcdir)/badclient" "$(fsm_sock)" 1000
 	touch "$w/stop"
 	wait "$good" || atf_fail "the good client failed: $(cat "$w/good.out")"

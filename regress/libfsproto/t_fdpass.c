@@ -845,6 +845,50 @@ ATF_TC_BODY(fd_split_frame, tc)
 	close(sv[1]);
 }
 
+/*
+ * fsproto_chan_fds() counts what the channel holds for its owner: the
+ * descriptors queued to be sent until they are, and those received
+ * until they are claimed; exactly what the process has open beyond.
+ */
+ATF_TC_WITHOUT_HEAD(chan_fds_counted);
+ATF_TC_BODY(chan_fds_counted, tc)
+{
+	struct fsproto_chan	 w, r;
+	struct fsproto_msg	 msg;
+	int			 sv[2], before, i;
+
+	mkfiles();
+	mkpair(sv, 1);
+	REQUIRE_INT(0, fsproto_chan_init(&w, sv[0], 0, FSPROTO_F_FDPASS));
+	REQUIRE_INT(0, fsproto_chan_init(&r, sv[1], 0, FSPROTO_F_FDPASS));
+	before = count_fds();
+	REQUIRE_INT(0, fsproto_chan_fds(&w));
+	for (i = 0; i < 3; i++)
+		REQUIRE_INT(0, fsproto_compose(&w, 80 + i, 0,
+		    openro(paths[i]), "z", 1));
+	REQUIRE_INT(0, fsproto_compose(&w, 83, 0, -1, "z", 1));
+	REQUIRE_INT(3, fsproto_chan_fds(&w));
+	REQUIRE_INT(before + 3, count_fds());
+	REQUIRE_INT(0, fsproto_write(&w));
+	REQUIRE_INT(0, fsproto_chan_fds(&w));
+	REQUIRE_INT(before, count_fds());
+	/* Each read stops at a descriptor. */
+	for (i = 0; i < 3; i++)
+		ATF_REQUIRE(fsproto_read(&r) > 0);
+	REQUIRE_INT(3, fsproto_chan_fds(&r));
+	REQUIRE_INT(before + 3, count_fds());
+	require_get(&r, &msg);
+	REQUIRE_INT(2, fsproto_chan_fds(&r));
+	fsproto_msg_free(&msg);
+	REQUIRE_INT(before + 2, count_fds());
+	fsproto_chan_clear(&r);
+	REQUIRE_INT(0, fsproto_chan_fds(&r));
+	REQUIRE_INT(before, count_fds());
+	fsproto_chan_clear(&w);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, fdpass_from_child);
@@ -865,6 +909,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, fds_queued_max);
 	ATF_TP_ADD_TC(tp, fds_too_many);
 	ATF_TP_ADD_TC(tp, fd_split_frame);
+	ATF_TP_ADD_TC(tp, chan_fds_counted);
 
 	return (atf_no_error());
 }

@@ -328,6 +328,46 @@ units_caps_cleanup()
 	svc_cleanup
 }
 
+atf_test_case units_nofile cleanup
+units_nofile_head()
+{
+	atf_set descr "The unit's LimitNOFILE is at least what its comment " \
+	    "computes for mount_max's default of 1000 restartable mounts, " \
+	    "and fsmount started at that much, with the unit's bounding " \
+	    "set, has room for them"
+	atf_set require.user root
+	atf_set require.progs "bmake prlimit setpriv"
+}
+units_nofile_body()
+{
+	svc_generate
+	w=$(fsm_workdir)
+	unit="$w/gen/fsmonitor.service"
+	nofile=$(sed -n 's/^LimitNOFILE=//p' "$unit")
+	need=$(sed -n 's/.*needs \([0-9]*\) in fsmount.*/\1/p' "$unit")
+	[ -n "$nofile" ] || atf_fail "no LimitNOFILE"
+	[ -n "$need" ] || atf_fail "the comment does not say what fsmount needs"
+	[ "$nofile" -ge "$need" ] || atf_fail "LimitNOFILE=$nofile < $need"
+	caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" |
+	    tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+	svc_conf
+	prlimit --nofile="$need:$need" setpriv --bounding-set=-all,"$caps" \
+	    --inh-caps=-all -- "$FSMONITOR" -d -T -f "$w/fsmonitor.conf" \
+	    -s "$w/ctl.sock" >"$w/fsmonitor.log" 2>&1 &
+	echo $! >fsm.pid
+	svc_ready
+	room=$(sed -n 's/.*room for [0-9]* mounts, \([0-9]*\) with restart/\1/p' \
+	    "$w/fsmonitor.log")
+	[ -n "$room" ] || atf_fail "fsmount did not say its room: $(fsm_log)"
+	echo "LimitNOFILE=$nofile; at $need: room for $room restartable mounts"
+	[ "$room" -ge 1000 ] || atf_fail "room for $room restartable mounts"
+	atf_check -s exit:1 grep "descriptor limit .* holds" "$w/fsmonitor.log"
+}
+units_nofile_cleanup()
+{
+	svc_cleanup
+}
+
 atf_test_case rc_script cleanup
 rc_script_head()
 {
@@ -481,5 +521,6 @@ atf_init_test_cases()
 	atf_add_test_case pidfile
 	atf_add_test_case units_verify
 	atf_add_test_case units_caps
+	atf_add_test_case units_nofile
 	atf_add_test_case rc_script
 }
