@@ -68,8 +68,8 @@ __attribute__((__noreturn__)) static void parent_loop(struct worker_conf *);
 __attribute__((__noreturn__)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: fsworker [-dv] -u uid -g gid [-G gid,...] "
-	    "[-o option,...] mountpoint\n");
+	fprintf(stderr, "usage: fsworker [-dv] [-K kernel] -u uid -g gid "
+	    "[-G gid,...] [-o option,...] mountpoint\n");
 	exit(1);
 }
 
@@ -291,6 +291,14 @@ take_over(struct worker_conf *c)
 	    (unsigned long long)atomic_load(&wstats.nodes),
 	    (unsigned long long)atomic_load(&wstats.handles), nlost, hlost);
 	if (restart_load_session(&fsess) == 0) {
+		/*
+		 * What the dead worker had read is lost for good: its
+		 * callers would wait for ever, on a mount that seems
+		 * alive.  Ending it is what a mount without restart does.
+		 */
+		if (!(fsess.offered & FUSE_HAS_RESEND))
+			worker_exit(0, "restart: the kernel cannot send the "
+			    "lost requests again (no FUSE_NOTIFY_RESEND)");
 		atomic_store_explicit(&fsess.initialized, 1,
 		    memory_order_release);
 		if (write(c->ready_fd, &one, sizeof(one)) != sizeof(one))
@@ -539,7 +547,7 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 	c->gid = (gid_t)-1;
 	c->proc_fd = c->ready_fd = -1;
 	wconf = c;
-	while ((ch = getopt(argc, argv, "dg:G:o:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:G:K:o:u:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			c->debug = 1;
@@ -549,6 +557,11 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 			break;
 		case 'G':
 			parse_groups(c, optarg);
+			break;
+		case 'K':
+			/* fsmount gives it with -T alone. */
+			if ((c->kernel = fsproto_kernel(optarg)) == NULL)
+				fatalx("-K %s: no such kernel", optarg);
 			break;
 		case 'o':
 			parse_options(c, optarg);

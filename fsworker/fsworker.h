@@ -49,6 +49,7 @@ struct worker_conf {
 	const char		*mountpoint;	/* in log messages */
 	int			 debug;
 	int			 verbose;
+	const struct fsproto_kernel *kernel;	/* tests: -K, or NULL */
 
 	/* Mount options. */
 	int			 ro;
@@ -77,6 +78,7 @@ struct worker_conf {
 struct fuse_sess {
 	uint32_t		 minor;
 	uint64_t		 flags;		/* both words */
+	uint64_t		 offered;	/* what the kernel offered */
 	uint32_t		 max_write;
 	uint32_t		 max_read;	/* largest READ we answer */
 	atomic_int		 initialized;

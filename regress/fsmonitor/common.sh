@@ -81,6 +81,13 @@ fsm_wrapped()
 	[ -n "$(atf_config_get fsm_wrap "")$(atf_config_get fsm_worker_wrap "")" ]
 }
 
+# The Kyua configuration variable fsm_kernel, or FSM_KERNEL, names an
+# older kernel (5.14, 6.1, 6.8) every worker behaves as (fsmonitor -K).
+fsm_kernel()
+{
+	echo "${FSM_KERNEL:-$(atf_config_get fsm_kernel "")}"
+}
+
 # fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
 fsm_start()
 {
@@ -88,6 +95,7 @@ fsm_start()
 	w=$(fsm_workdir)
 	wrap=$(atf_config_get fsm_wrap "")
 	wwrap=$(atf_config_get fsm_worker_wrap "")
+	kcap=$(fsm_kernel)
 	limit=100
 	# Out of the way of Kyua's kill of the body's process group, so
 	# that fsm_stop ends it and valgrind writes its report.
@@ -98,7 +106,8 @@ fsm_start()
 	done
 	chmod 644 "$w/fsmonitor.conf"
 	env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
-	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
+	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T ${kcap:+-K "$kcap"} \
+	    -f "$w/fsmonitor.conf" \
 	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &
 	echo $! >fsm.pid
