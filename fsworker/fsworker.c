@@ -461,6 +461,7 @@ parent_loop(struct worker_conf *c)
 {
 	struct fsproto_chan	 chan;
 	struct fsmsg_stats	 last;
+	struct fsmsg_features	 feat;
 	struct pollfd		 pfd[3];
 	struct timespec		 ts;
 	char			 why[32];
@@ -494,8 +495,9 @@ parent_loop(struct worker_conf *c)
 		if (pfd[1].revents & POLLIN) {
 			if (read(c->ready_fd, &v, sizeof(v)) != sizeof(v))
 				fatal("%s: eventfd", __func__);
+			fuse_features(&feat);
 			if (fsproto_compose(&chan, MSG_WORKER_READY, 0, -1,
-			    NULL, 0) == -1)
+			    &feat, sizeof(feat)) == -1)
 				fatal("%s: compose", __func__);
 			pfd[1].fd = -1;
 			log_debug("%s: serving %s", __func__, c->mountpoint);

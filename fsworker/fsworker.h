@@ -236,6 +236,8 @@ void	*fuse_thread_main(void *);
 void	 fuse_thread_dispatch(struct fuse_thread *, size_t);
 void	 fuse_thread_trim(struct fuse_thread *);
 void	 fuse_dispatch(struct req *, size_t);
+struct fsmsg_features;
+void	 fuse_features(struct fsmsg_features *);
 int	 reply_iov(struct req *, int, struct iovec *, int);
 int	 reply_sent(const struct req *, ssize_t, size_t);
 int	 reply_err(struct req *, int);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fsproto.h"
+#include "fsmsg.h"
 #include "fsworker.h"
 
 /* Kernels older than this lack pieces every path relies on. */
@@ -553,6 +554,28 @@ fuse_init(struct req *req)
 	if (write(wconf->ready_fd, &one, sizeof(one)) != sizeof(one))
 		fatal("%s: eventfd", __func__);
 	return 0;
+}
+
+/* For the parent, once INIT is answered: what this mount got. */
+void
+fuse_features(struct fsmsg_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->minor = fsess.minor;
+	if (fsess.flags & FUSE_PASSTHROUGH)
+		f->flags |= FSMSG_FEAT_PASSTHROUGH;
+	if (fsess.flags & FUSE_OVER_IO_URING)
+		f->flags |= FSMSG_FEAT_URING;
+	if (restart_active() && (fsess.offered & FUSE_HAS_RESEND))
+		f->flags |= FSMSG_FEAT_RESEND;
+	if (fsess.flags & FUSE_WRITEBACK_CACHE)
+		f->flags |= FSMSG_FEAT_WRITEBACK;
+	if (fsess.flags & FUSE_DO_READDIRPLUS)
+		f->flags |= FSMSG_FEAT_READDIRPLUS;
+	if (fsess.flags & FUSE_CREATE_SUPP_GROUP)
+		f->flags |= FSMSG_FEAT_SUPP_GROUPS;
+	if (fsess.flags & FUSE_SETXATTR_EXT)
+		f->flags |= FSMSG_FEAT_SETXATTR_EXT;
 }
 
 static int
