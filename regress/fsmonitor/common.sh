@@ -88,6 +88,14 @@ fsm_kernel()
 	echo "${FSM_KERNEL:-$(atf_config_get fsm_kernel "")}"
 }
 
+# The Kyua configuration variable fsm_enosys, or FSM_ENOSYS, names
+# system calls (mount_setattr,open_tree,...) that fail with ENOSYS in
+# fsmonitor and everything it starts (enosys), to take the fallbacks.
+fsm_enosys()
+{
+	echo "${FSM_ENOSYS:-$(atf_config_get fsm_enosys "")}"
+}
+
 # fsm_start [configuration lines...]; FSM_FLAGS replaces -v.
 fsm_start()
 {
@@ -96,6 +104,9 @@ fsm_start()
 	wrap=$(atf_config_get fsm_wrap "")
 	wwrap=$(atf_config_get fsm_worker_wrap "")
 	kcap=$(fsm_kernel)
+	enosys=$(fsm_enosys)
+	[ -z "$enosys" ] ||
+	    wrap="$TOP/regress/fsmonitor/enosys $enosys $wrap"
 	limit=100
 	# Out of the way of Kyua's kill of the body's process group, so
 	# that fsm_stop ends it and valgrind writes its report.

@@ -184,8 +184,111 @@ bad_cap_cleanup()
 	fsm_cleanup
 }
 
+# worker_root_opts MOUNTPOINT: the mount options of the worker's root,
+# as its own mount namespace shows them.
+worker_root_opts()
+{
+	pid=$(fsm_mount_field "$1" pid)
+	awk '$5 == "/" { print $6 }' "/proc/$pid/mountinfo"
+}
+
+# fallback CALLS OPTIONS FLAGS PATTERN...: with CALLS failing ENOSYS in
+# fsmonitor and all it starts, a mount with OPTIONS works, its worker's
+# root has the mount flags FLAGS (a comma-separated set), and the log
+# says each PATTERN.
+fallback()
+{
+	FSM_ENOSYS=$1
+	opts=$2
+	flags=$3
+	shift 3
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	echo before >"$w/s/b"
+	atf_check fsctl mount ${opts:+-o "$opts"} "$w/s" "$w/m"
+	atf_check_equal "$(fsm_mount_field "$w/m" state)" running
+	atf_check -o inline:"before\n" cat "$w/m/b"
+	case $opts in
+	*ro*)	atf_check -s not-exit:0 -e match:"Read-only" \
+		    touch "$w/m/new" ;;
+	*)	io "$w/m" "$w/s" ;;
+	esac
+	got=$(worker_root_opts "$w/m")
+	for f in $(echo "$flags" | tr , ' '); do
+		case ,$got, in
+		*,$f,*)	;;
+		*)	atf_fail "the worker's root is $got, not $f" ;;
+		esac
+	done
+	for p in "$@"; do
+		fsm_log | grep -q "$p" || atf_fail "no \"$p\" in the log"
+	done
+	atf_check fsctl unmount "$w/m"
+	atf_check -s exit:1 test -n "$(fsm_mounts | grep "$w/m")"
+}
+
+atf_test_case enosys_mount_setattr cleanup
+enosys_mount_setattr_head()
+{
+	atf_set descr "Without mount_setattr(2) the worker's copy of the " \
+	    "source is remounted nosuid, nodev, nosymfollow, read-only " \
+	    "by mount(2)"
+	atf_set require.user root
+}
+enosys_mount_setattr_body()
+{
+	fallback mount_setattr ro ro,nosuid,nodev,nosymfollow \
+	    "mount_setattr: not available, mount(2) MS_REMOUNT"
+}
+enosys_mount_setattr_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case enosys_open_tree cleanup
+enosys_open_tree_head()
+{
+	atf_set descr "Without open_tree(2) the worker binds the source " \
+	    "with mount(2) in its own namespace"
+	atf_set require.user root
+}
+enosys_open_tree_body()
+{
+	fallback open_tree noexec rw,nosuid,nodev,noexec,nosymfollow \
+	    "open_tree: not available, a bind mount"
+}
+enosys_open_tree_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case enosys_all cleanup
+enosys_all_head()
+{
+	atf_set descr "Without the new mount API and clone3(2): fsmount " \
+	    "mounts with mount(2), the worker binds, remounts and mounts " \
+	    "its procfs with it, threads start through clone(2)"
+	atf_set require.user root
+}
+enosys_all_body()
+{
+	fallback mount_setattr,open_tree,move_mount,fsopen,fsconfig,fsmount,clone3 \
+	    "" rw,nosuid,nodev,nosymfollow \
+	    "mount_context: fsopen: not available, mount(2) instead" \
+	    "mount_setattr: not available" "open_tree: not available" \
+	    "fsopen: not available, mount(2) in the worker"
+}
+enosys_all_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_init_test_cases()
 {
+	atf_add_test_case enosys_mount_setattr
+	atf_add_test_case enosys_open_tree
+	atf_add_test_case enosys_all
 	atf_add_test_case cap_5_14
 	atf_add_test_case cap_6_1
 	atf_add_test_case cap_6_8
