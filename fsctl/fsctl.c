@@ -56,7 +56,7 @@ usage(void)
 	    "usage: fsctl [-s socket] mount [-o option[,option...]] "
 	    "source mountpoint\n"
 	    "       fsctl [-s socket] unmount [-l] mountpoint\n"
-	    "       fsctl [-s socket] status [-j]\n"
+	    "       fsctl [-s socket] status [-jv]\n"
 	    "       fsctl [-s socket] reload\n"
 	    "       fsctl [-s socket] log verbose | brief\n");
 	exit(1);
@@ -171,12 +171,15 @@ static int
 cmd_status(const char *sock, int argc, char **argv)
 {
 	struct ctl	 c;
-	int		 ch, json = 0;
+	int		 ch, json = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "+j")) != -1) {
+	while ((ch = getopt(argc, argv, "+jv")) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		default:
 			usage();
@@ -186,7 +189,7 @@ cmd_status(const char *sock, int argc, char **argv)
 		usage();
 
 	ctl_open(&c, sock, "status");
-	ctl_status(&c, json);
+	ctl_status(&c, json, verbose);
 	return (0);
 }
 

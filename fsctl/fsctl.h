@@ -42,6 +42,6 @@ void	 ctl_mount(const char *, const char *, const char *, const char *);
 __attribute__((__noreturn__)) void mount_helper(const char *, int, char **);
 
 /* status.c */
-void	 ctl_status(struct ctl *, int);
+void	 ctl_status(struct ctl *, int, int);
 
 #endif /* FSCTL_H */

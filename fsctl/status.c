@@ -34,7 +34,7 @@ struct table {
 };
 
 enum { C_ID, C_MOUNTPOINT, C_SOURCE, C_OWNER, C_PID, C_STATE, C_UPTIME,
-	C_REQUESTS, C_OPTIONS, C_COUNT };
+	C_REQUESTS, C_OPTIONS, C_FEATURES, C_COUNT };
 
 static const struct {
 	const char	*title;
@@ -49,6 +49,21 @@ static const struct {
 	{ "UPTIME",	0 },
 	{ "REQUESTS",	1 },
 	{ "OPTIONS",	0 },
+	{ "FEATURES",	0 },		/* -v only */
+};
+
+/* What INIT gave the mount, in the order fsctl(8) lists them. */
+static const struct {
+	uint32_t	 flag;
+	const char	*name;
+} features[] = {
+	{ FSMSG_FEAT_PASSTHROUGH,	"passthrough" },
+	{ FSMSG_FEAT_URING,		"io_uring" },
+	{ FSMSG_FEAT_RESEND,		"resend" },
+	{ FSMSG_FEAT_WRITEBACK,		"writeback" },
+	{ FSMSG_FEAT_READDIRPLUS,	"readdirplus" },
+	{ FSMSG_FEAT_SUPP_GROUPS,	"supp_groups" },
+	{ FSMSG_FEAT_SETXATTR_EXT,	"setxattr_ext" },
 };
 
 static const char *const state_names[] = {
@@ -66,12 +81,15 @@ static int64_t	 uptime(const struct fsmsg_mount_info *);
 static char	*xasprintf(const char *, ...)
 		    __attribute__((__format__(__printf__, 1, 2)));
 static char	*uptime_str(int64_t);
+static char	*features_str(const struct fsmsg_features *);
 static void	 row_cells(const struct entry *, char *[C_COUNT]);
-static void	 row_print(char *const [C_COUNT], const size_t [C_COUNT]);
-static void	 print_table(const struct table *);
+static void	 row_print(char *const [C_COUNT], const size_t [C_COUNT],
+		    int);
+static void	 print_table(const struct table *, int);
 static size_t	 utf8_len(const unsigned char *);
 static void	 json_str(const char *);
 static void	 json_entry(const struct entry *);
+static void	 json_features(const struct fsmsg_features *);
 static void	 print_json(const struct table *);
 
 /* Exact: the struct, five terminated strings, and nothing after. */
@@ -90,7 +108,8 @@ entry_decode(const struct fsproto_msg *msg, struct entry *e)
 		(void)fsproto_dec_str(&d, &s[i], FSMSG_PATH_MAX - 1);
 	if (fsproto_dec_end(&d) == -1)
 		return (-1);
-	if (e->info.state < MOUNT_STARTING || e->info.state > MOUNT_FAILED)
+	if (e->info.state < MOUNT_STARTING || e->info.state > MOUNT_FAILED ||
+	    (e->info.features.flags & ~FSMSG_FEAT_ALL) != 0)
 		return (-1);
 	for (i = 0; i < S_COUNT; i++)
 		if ((e->str[i] = strdup(s[i])) == NULL)
@@ -165,6 +184,27 @@ uptime_str(int64_t s)
 	    s / 3600 % 24));
 }
 
+/* "7.45 passthrough,resend"; "-" until the worker has served. */
+static char *
+features_str(const struct fsmsg_features *f)
+{
+	char	*s, *t;
+	size_t	 i;
+
+	if (f->minor == 0)
+		return (xasprintf("-"));
+	s = xasprintf("7.%" PRIu32, f->minor);
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		if (!(f->flags & features[i].flag))
+			continue;
+		t = xasprintf("%s%s%s", s, strchr(s, ' ') ? "," : " ",
+		    features[i].name);
+		free(s);
+		s = t;
+	}
+	return (s);
+}
+
 static void
 row_cells(const struct entry *e, char *cell[C_COUNT])
 {
@@ -195,17 +235,18 @@ row_cells(const struct entry *e, char *cell[C_COUNT])
 		cell[C_OPTIONS] = ctl_vis(e->str[S_OPTIONS]);
 	else
 		cell[C_OPTIONS] = xasprintf("-");
+	cell[C_FEATURES] = features_str(&in->features);
 }
 
 /* Two spaces between columns, none trailing after the last. */
 static void
-row_print(char *const cell[C_COUNT], const size_t width[C_COUNT])
+row_print(char *const cell[C_COUNT], const size_t width[C_COUNT], int ncols)
 {
 	int	i, w;
 
-	for (i = 0; i < C_COUNT; i++) {
+	for (i = 0; i < ncols; i++) {
 		w = (int)width[i];
-		if (i == C_COUNT - 1)
+		if (i == ncols - 1)
 			printf("%s\n", cell[i]);
 		else if (columns[i].right)
 			printf("%*s  ", w, cell[i]);
@@ -214,12 +255,13 @@ row_print(char *const cell[C_COUNT], const size_t width[C_COUNT])
 	}
 }
 
+/* The FEATURES column, last, with -v alone. */
 static void
-print_table(const struct table *t)
+print_table(const struct table *t, int verbose)
 {
 	char	*(*cells)[C_COUNT], *title[C_COUNT];
 	size_t	 width[C_COUNT], i, len;
-	int	 j;
+	int	 j, ncols = verbose ? C_COUNT : C_FEATURES;
 
 	if ((cells = calloc(t->n ? t->n : 1, sizeof(*cells))) == NULL)
 		err(1, NULL);
@@ -233,11 +275,11 @@ print_table(const struct table *t)
 			if ((len = strlen(cells[i][j])) > width[j])
 				width[j] = len;
 	}
-	row_print(title, width);
+	row_print(title, width, ncols);
 	for (j = 0; j < C_COUNT; j++)
 		free(title[j]);
 	for (i = 0; i < t->n; i++) {
-		row_print(cells[i], width);
+		row_print(cells[i], width, ncols);
 		for (j = 0; j < C_COUNT; j++)
 			free(cells[i][j]);
 	}
@@ -329,9 +371,29 @@ json_entry(const struct entry *e)
 	printf(", \"requests\": %" PRIu64 ", \"bytes_read\": %" PRIu64
 	    ", \"bytes_written\": %" PRIu64 ", \"errors\": %" PRIu64
 	    ", \"nodes\": %" PRIu64 ", \"handles\": %" PRIu64
-	    ", \"restarts\": %" PRIu32 "}",
+	    ", \"restarts\": %" PRIu32,
 	    st->requests, st->bytes_read, st->bytes_written, st->errors,
 	    st->nodes, st->handles, in->restarts);
+	json_features(&in->features);
+	putchar('}');
+}
+
+/* "protocol": "7.45" or null until the worker serves, "features": [...] */
+static void
+json_features(const struct fsmsg_features *f)
+{
+	size_t	 i;
+	int	 n = 0;
+
+	if (f->minor == 0)
+		fputs(", \"protocol\": null", stdout);
+	else
+		printf(", \"protocol\": \"7.%" PRIu32 "\"", f->minor);
+	fputs(", \"features\": [", stdout);
+	for (i = 0; i < sizeof(features) / sizeof(features[0]); i++)
+		if (f->flags & features[i].flag)
+			printf("%s\"%s\"", n++ ? ", " : "", features[i].name);
+	putchar(']');
 }
 
 static void
@@ -353,7 +415,7 @@ print_json(const struct table *t)
 }
 
 void
-ctl_status(struct ctl *c, int json)
+ctl_status(struct ctl *c, int json, int verbose)
 {
 	struct fsproto_msg	msg;
 	struct table		t;
@@ -376,7 +438,7 @@ ctl_status(struct ctl *c, int json)
 	if (json)
 		print_json(&t);
 	else
-		print_table(&t);
+		print_table(&t, verbose);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		ctl_fail(c, "standard output: %s", strerror(errno));
 	table_free(&t);

@@ -35,8 +35,8 @@ usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dDnTv] [-f file] [-p pidfile] "
-	    "[-s socket]\n", __progname);
+	fprintf(stderr, "usage: %s [-dDnTv] [-f file] [-K kernel] "
+	    "[-p pidfile] [-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -81,9 +81,10 @@ control_listen(const char *path)
 /* Re-exec fsmount for a fresh address space, its channel on fd 3. */
 static pid_t
 start_fsmount(int fd, const char *path, const char *conffile,
-    const char *sockpath, int debug, int verbose, int buildtree)
+    const char *sockpath, int debug, int verbose, int buildtree,
+    const char *kernel)
 {
-	char		*argv[12];
+	char		*argv[14];
 	char		*envp[] = { NULL, NULL };
 	char		 wrap[PATH_MAX + sizeof(FSPROTO_WRAP_ENV) + 1];
 	const char	*w;
@@ -97,6 +98,10 @@ start_fsmount(int fd, const char *path, const char *conffile,
 		argv[i++] = (char *)(uintptr_t)"-v";
 	if (buildtree)
 		argv[i++] = (char *)(uintptr_t)"-T";
+	if (kernel != NULL) {
+		argv[i++] = (char *)(uintptr_t)"-K";
+		argv[i++] = (char *)(uintptr_t)kernel;
+	}
 	argv[i++] = (char *)(uintptr_t)"-f";
 	argv[i++] = (char *)(uintptr_t)conffile;
 	argv[i++] = (char *)(uintptr_t)"-s";
@@ -379,6 +384,7 @@ main(int argc, char *argv[])
 	char				 actpath[sizeof(((struct sockaddr_un *)
 					    NULL)->sun_path)];
 	const char			*conffile, *sockpath, *pidfile = NULL;
+	const char			*kernel = NULL;
 	int				 ch, debug = 0, noaction = 0;
 	int				 verbose = 0, buildtree = 0, sv[2];
 	int				 foreground = 0, sockopt = 0;
@@ -391,7 +397,7 @@ main(int argc, char *argv[])
 	conf_init(&env->nconf);
 	conffile = PATH_SYSCONF "/fsmonitor.conf";
 	sockpath = PATH_RUN "/fsmonitor.sock";
-	while ((ch = getopt(argc, argv, "dDf:np:s:Tv")) != -1) {
+	while ((ch = getopt(argc, argv, "dDf:K:np:s:Tv")) != -1) {
 		switch (ch) {
 		case 'd':
 			debug = 1;
@@ -401,6 +407,9 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			break;
+		case 'K':
+			kernel = optarg;
 			break;
 		case 'n':
 			noaction = 1;
@@ -428,6 +437,8 @@ main(int argc, char *argv[])
 	log_init(1, LOG_DAEMON);
 	log_setverbose(verbose);
 	log_procinit("fsmonitor");
+	if (kernel != NULL && (!buildtree || fsproto_kernel(kernel) == NULL))
+		fatalx("-K %s: 5.14, 6.1 or 6.8, for tests, with -T", kernel);
 	if (conf_parse(conffile, &conf) == -1)
 		fatalx("%s: configuration has errors", conffile);
 	if (noaction) {
@@ -466,7 +477,7 @@ main(int argc, char *argv[])
 		fatal("socketpair");
 	env->signal_fd = setup_signals();
 	env->fsmount_pid = start_fsmount(sv[1], path, conffile, sockpath,
-	    debug, verbose, buildtree);
+	    debug, verbose, buildtree, kernel);
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) == -1 ||
 	    fsproto_chan_init(&env->fsmount, sv[0], 0, FSPROTO_F_FDPASS) == -1)

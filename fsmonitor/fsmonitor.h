@@ -69,6 +69,7 @@ struct mnt {
 	char			*owner;
 	char			 reason[128];
 	struct fsmsg_stats	 stats;
+	struct fsmsg_features	 features;	/* from the worker's READY */
 	struct fsproto_chan	 chan;		/* to the worker */
 	int			 has_chan;
 	uint32_t		 wait_reqid;	/* client waiting for READY */

@@ -563,7 +563,9 @@ parent_dispatch_worker(struct mnt *m, struct fsproto_msg *msg)
 	}
 	switch (msg->hdr.type) {
 	case MSG_WORKER_READY:
-		if (msg->len != 0 || m->state != MOUNT_STARTING) {
+		if (m->state != MOUNT_STARTING || fsproto_get_exact(msg,
+		    &m->features, sizeof(m->features)) == -1 ||
+		    (m->features.flags & ~FSMSG_FEAT_ALL) != 0) {
 			parent_drop_worker(m, "sent a bad ready message");
 			return (-1);
 		}
@@ -659,6 +661,7 @@ parent_send_status(struct client *c)
 		mi.flags = m->flags;
 		mi.restarts = m->restarts;
 		mi.stats = m->stats;
+		mi.features = m->features;
 		fsproto_buf_init(&b, 0);
 		fsproto_buf_add(&b, &mi, sizeof(mi));
 		fsproto_buf_str(&b, m->mountpoint);

@@ -34,7 +34,7 @@ static void	fsmount_shutdown(int) __attribute__((__noreturn__));
 static __attribute__((__noreturn__)) void
 usage(void)
 {
-	fprintf(stderr, "usage: fsmount [-dTv] [-f file] -s socket\n");
+	fprintf(stderr, "usage: fsmount [-dTv] [-f file] [-K kernel] -s socket\n");
 	exit(1);
 }
 
@@ -615,13 +615,16 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&env->mounts);
 	env->conffile = PATH_SYSCONF "/fsmonitor.conf";
 	request_init(&pending);
-	while ((ch = getopt(argc, argv, "df:s:Tv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:K:s:Tv")) != -1) {
 		switch (ch) {
 		case 'd':
 			env->debug = 1;
 			break;
 		case 'f':
 			env->conffile = optarg;
+			break;
+		case 'K':
+			env->kernel = optarg;
 			break;
 		case 's':
 			env->sockpath = optarg;
@@ -641,6 +644,10 @@ main(int argc, char *argv[])
 	log_init(env->debug, LOG_DAEMON);
 	log_setverbose(env->verbose);
 	log_procinit("fsmount");
+	if (env->kernel != NULL && (!buildtree ||
+	    fsproto_kernel(env->kernel) == NULL))
+		fatalx("-K %s: 5.14, 6.1 or 6.8, for tests, with -T",
+		    env->kernel);
 	setproctitle("root child %s", env->sockpath);
 	if (geteuid() != 0)
 		fatalx("must run as root");

@@ -85,6 +85,7 @@ struct fsm_env {
 	const char		*sockpath;	/* the control socket's name */
 	char			 worker_path[PATH_MAX];
 	char			 worker_wrap[PATH_MAX];	/* -T only */
+	const char		*kernel;	/* -T -K: the workers' cap */
 	int			 debug;
 	int			 verbose;
 	struct fsm_mounts	 mounts;

@@ -49,14 +49,34 @@ mount_config(int fsfd, const char *key, const char *fmt, ...)
 	return (fsconfig(fsfd, FSCONFIG_SET_STRING, key, val, 0));
 }
 
-/* A FUSE filesystem context for this request, ready to create. */
+/*
+ * fsopen(2) and the calls after it came with Linux 5.2; a kernel
+ * without them, or a seccomp profile that refuses what it does not
+ * know, answers ENOSYS, and mount(2) does instead.  Probed once.
+ */
+static int	has_fsopen = 1;
+
+#define MOUNT_LEGACY	-2	/* mount_context(): use mount(2) */
+
+/*
+ * A FUSE filesystem context for this request, ready to create; or
+ * MOUNT_LEGACY.
+ */
 static int
 mount_context(const struct cred *cr, int fusefd, const char *source,
     const struct mntopts *mo, char *err, size_t errlen)
 {
 	int	fsfd;
 
+	if (!has_fsopen)
+		return (MOUNT_LEGACY);
 	if ((fsfd = fsopen("fuse", FSOPEN_CLOEXEC)) == -1) {
+		if (errno == ENOSYS) {
+			has_fsopen = 0;
+			log_debug("%s: fsopen: not available, mount(2) "
+			    "instead", __func__);
+			return (MOUNT_LEGACY);
+		}
 		snprintf(err, errlen, "fsopen: %s", strerror(errno));
 		return (-1);
 	}
@@ -77,6 +97,48 @@ mount_context(const struct cred *cr, int fusefd, const char *source,
 		return (-1);
 	}
 	return (fsfd);
+}
+
+/*
+ * mount(2) onto the pinned mountpoint, named through its descriptor,
+ * and the new mount's root opened as fsmount(2) would return it: what
+ * the mountpoint's name leads to now, a mount other than the one the
+ * mountpoint is on.
+ */
+static int
+mount_legacy(const struct cred *cr, int fusefd, int mpfd, int pfd,
+    const char *name, const char *source, const struct mntopts *mo,
+    char *err, size_t errlen)
+{
+	unsigned long	 flags = MS_NOSUID | MS_NODEV;
+	char		 target[32], data[256];
+	int		 below, mfd;
+
+	if (mo->flags & MO_RO)
+		flags |= MS_RDONLY;
+	if (mo->flags & MO_NOEXEC)
+		flags |= MS_NOEXEC;
+	(void)snprintf(target, sizeof(target), "/proc/self/fd/%d", mpfd);
+	(void)snprintf(data, sizeof(data),
+	    "fd=%d,rootmode=%o,user_id=%u,group_id=%u%s%s", fusefd, S_IFDIR,
+	    (unsigned int)cr->uid, (unsigned int)cr->gid,
+	    (mo->flags & MO_ALLOW_OTHER) ? ",allow_other" : "",
+	    (mo->flags & MO_DEFAULT_PERMISSIONS) ?
+	    ",default_permissions" : "");
+	below = mnt_id_of(mpfd);
+	if (mount(source, target, "fuse.fsmonitor", flags, data) == -1) {
+		snprintf(err, errlen, "mount: %s", strerror(errno));
+		return (-1);
+	}
+	/* Nothing that asks the filesystem: no worker serves it yet. */
+	mfd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (mfd == -1 || below == -1 || mnt_id_of(mfd) == below) {
+		snprintf(err, errlen, "mountpoint changed while mounting");
+		if (mfd != -1)
+			close(mfd);
+		return (-1);
+	}
+	return (mfd);
 }
 
 /*
@@ -105,6 +167,15 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 		close(pfd);
 		return (EINVAL);
 	}
+	strlcpy(tmp, mppath, sizeof(tmp));
+	if (fsfd == MOUNT_LEGACY) {
+		if ((mfd = mount_legacy(cr, fusefd, mpfd, pfd, basename(tmp),
+		    source, mo, err, errlen)) == -1) {
+			close(pfd);
+			return (EINVAL);
+		}
+		goto mounted;
+	}
 	if (mo->flags & MO_RO)
 		attr |= MOUNT_ATTR_RDONLY;
 	if (mo->flags & MO_NOEXEC)
@@ -123,6 +194,7 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 		close(pfd);
 		return (EINVAL);
 	}
+ mounted:
 	m->mnt_id = mnt_id_of(mfd);
 	strlcpy(tmp, mppath, sizeof(tmp));
 	m->parent_fd = pfd;

@@ -87,6 +87,8 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 	SC_ALLOW(fsconfig,	"its parameters"),
 	SC_ALLOW(fsmount,	"its mount"),
 	SC_ALLOW(move_mount,	"onto the pinned mountpoint"),
+	SC_ALLOW(mount,		"the same by mount(2), where fsopen is "
+				"refused"),
 	SC_ALLOW(umount2,	"unmounting, by name in the pinned parent"),
 	SC_ALLOW(fchdir,	"into a mountpoint's pinned parent"),
 	SC_ALLOW(chdir,		"back to / after unmounting"),

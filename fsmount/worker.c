@@ -68,7 +68,7 @@ worker_fd_to(int from, int to)
  */
 struct worker_spawn {
 	const char	*path;
-	char		*argv[16];
+	char		*argv[18];
 	int		 fds[FSWORKER_STATE_FD + 1]; /* for 3 to 7, or -1 */
 	struct rlimit	 nofile;
 	int		 debug;
@@ -148,6 +148,10 @@ worker_spawn_init(struct worker_spawn *ws, const struct cred *cr,
 		ws->argv[i++] = (char *)(uintptr_t)"-d";
 	if (env->verbose)
 		ws->argv[i++] = (char *)(uintptr_t)"-v";
+	if (env->kernel != NULL) {
+		ws->argv[i++] = (char *)(uintptr_t)"-K";
+		ws->argv[i++] = (char *)(uintptr_t)env->kernel;
+	}
 	ws->argv[i++] = (char *)(uintptr_t)"-u";
 	ws->argv[i++] = ws->uid;
 	ws->argv[i++] = (char *)(uintptr_t)"-g";

@@ -68,8 +68,8 @@ __attribute__((__noreturn__)) static void parent_loop(struct worker_conf *);
 __attribute__((__noreturn__)) static void
 usage(void)
 {
-	fprintf(stderr, "usage: fsworker [-dv] -u uid -g gid [-G gid,...] "
-	    "[-o option,...] mountpoint\n");
+	fprintf(stderr, "usage: fsworker [-dv] [-K kernel] -u uid -g gid "
+	    "[-G gid,...] [-o option,...] mountpoint\n");
 	exit(1);
 }
 
@@ -291,6 +291,14 @@ take_over(struct worker_conf *c)
 	    (unsigned long long)atomic_load(&wstats.nodes),
 	    (unsigned long long)atomic_load(&wstats.handles), nlost, hlost);
 	if (restart_load_session(&fsess) == 0) {
+		/*
+		 * What the dead worker had read is lost for good: its
+		 * callers would wait for ever, on a mount that seems
+		 * alive.  Ending it is what a mount without restart does.
+		 */
+		if (!(fsess.offered & FUSE_HAS_RESEND))
+			worker_exit(0, "restart: the kernel cannot send the "
+			    "lost requests again (no FUSE_NOTIFY_RESEND)");
 		atomic_store_explicit(&fsess.initialized, 1,
 		    memory_order_release);
 		if (write(c->ready_fd, &one, sizeof(one)) != sizeof(one))
@@ -453,6 +461,7 @@ parent_loop(struct worker_conf *c)
 {
 	struct fsproto_chan	 chan;
 	struct fsmsg_stats	 last;
+	struct fsmsg_features	 feat;
 	struct pollfd		 pfd[3];
 	struct timespec		 ts;
 	char			 why[32];
@@ -486,8 +495,9 @@ parent_loop(struct worker_conf *c)
 		if (pfd[1].revents & POLLIN) {
 			if (read(c->ready_fd, &v, sizeof(v)) != sizeof(v))
 				fatal("%s: eventfd", __func__);
+			fuse_features(&feat);
 			if (fsproto_compose(&chan, MSG_WORKER_READY, 0, -1,
-			    NULL, 0) == -1)
+			    &feat, sizeof(feat)) == -1)
 				fatal("%s: compose", __func__);
 			pfd[1].fd = -1;
 			log_debug("%s: serving %s", __func__, c->mountpoint);
@@ -539,7 +549,7 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 	c->gid = (gid_t)-1;
 	c->proc_fd = c->ready_fd = -1;
 	wconf = c;
-	while ((ch = getopt(argc, argv, "dg:G:o:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "dg:G:K:o:u:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			c->debug = 1;
@@ -549,6 +559,11 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 			break;
 		case 'G':
 			parse_groups(c, optarg);
+			break;
+		case 'K':
+			/* fsmount gives it with -T alone. */
+			if ((c->kernel = fsproto_kernel(optarg)) == NULL)
+				fatalx("-K %s: no such kernel", optarg);
 			break;
 		case 'o':
 			parse_options(c, optarg);

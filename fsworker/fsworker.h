@@ -49,6 +49,7 @@ struct worker_conf {
 	const char		*mountpoint;	/* in log messages */
 	int			 debug;
 	int			 verbose;
+	const struct fsproto_kernel *kernel;	/* tests: -K, or NULL */
 
 	/* Mount options. */
 	int			 ro;
@@ -77,6 +78,7 @@ struct worker_conf {
 struct fuse_sess {
 	uint32_t		 minor;
 	uint64_t		 flags;		/* both words */
+	uint64_t		 offered;	/* what the kernel offered */
 	uint32_t		 max_write;
 	uint32_t		 max_read;	/* largest READ we answer */
 	atomic_int		 initialized;
@@ -234,6 +236,8 @@ void	*fuse_thread_main(void *);
 void	 fuse_thread_dispatch(struct fuse_thread *, size_t);
 void	 fuse_thread_trim(struct fuse_thread *);
 void	 fuse_dispatch(struct req *, size_t);
+struct fsmsg_features;
+void	 fuse_features(struct fsmsg_features *);
 int	 reply_iov(struct req *, int, struct iovec *, int);
 int	 reply_sent(const struct req *, ssize_t, size_t);
 int	 reply_err(struct req *, int);

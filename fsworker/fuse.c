@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fsproto.h"
+#include "fsmsg.h"
 #include "fsworker.h"
 
 /* Kernels older than this lack pieces every path relies on. */
@@ -115,6 +116,9 @@ struct fuse_sess	 fsess;
 static int	 fuse_init(struct req *);
 static int	 fuse_destroy(struct req *);
 static uint64_t	 fuse_init_wanted(void);
+static uint64_t	 fuse_init_offered(const struct fuse_init_in *, size_t,
+	    uint32_t *);
+static int	 fuse_op_negotiated(uint32_t);
 static void	 fuse_init_out(struct fuse_init_out *,
 	    const struct fuse_init_in *, uint64_t);
 
@@ -356,7 +360,8 @@ fuse_dispatch(struct req *req, size_t n)
 		fuse_destroy(req);
 		return;
 	}
-	if ((op = fuse_op_lookup(hdr->opcode)) == NULL) {
+	if ((op = fuse_op_lookup(hdr->opcode)) == NULL ||
+	    !fuse_op_negotiated(hdr->opcode)) {
 		log_debug("%s: opcode %u not implemented", __func__,
 		    hdr->opcode);
 		reply_err(req, ENOSYS);
@@ -397,6 +402,65 @@ fuse_init_wanted(void)
 	if (uring_possible())
 		want |= FUSE_OVER_IO_URING;
 	return want;
+}
+
+/*
+ * What the kernel offers, and the minor both speak.  A kernel knows
+ * nothing of flags newer than its minor and offers none of them; under
+ * a test cap (-K) the worker takes the capped kernel's minor and flags
+ * as if they were all the kernel said.  The second word exists from
+ * 7.36 (FUSE_INIT_EXT) on.
+ */
+static uint64_t
+fuse_init_offered(const struct fuse_init_in *in, size_t len,
+    uint32_t *minor)
+{
+	uint64_t	 offered;
+
+	*minor = in->minor < FSWORKER_FUSE_MINOR ? in->minor :
+	    FSWORKER_FUSE_MINOR;
+	offered = in->flags;
+	if (wconf->kernel != NULL) {
+		if (*minor > wconf->kernel->minor)
+			*minor = wconf->kernel->minor;
+		offered &= wconf->kernel->flags;
+	}
+	if ((offered & FUSE_INIT_EXT) && len >= sizeof(*in)) {
+		offered |= (uint64_t)in->flags2 << 32;
+		if (wconf->kernel != NULL)
+			offered &= wconf->kernel->flags;
+	} else
+		offered &= ~FUSE_INIT_EXT;
+	return offered;
+}
+
+/*
+ * Operations newer than the oldest kernel we serve, with the minor
+ * that brought each: a kernel that negotiated less never sends them,
+ * and under a test cap the worker answers as if it were so (ENOSYS,
+ * which the kernel takes as "not implemented" and falls back from).
+ */
+static const struct {
+	uint32_t	 opcode;
+	uint32_t	 minor;
+} fuse_op_minors[] = {
+	{ FUSE_TMPFILE, 37 },
+	{ FUSE_STATX, 39 },
+	{ FUSE_COPY_FILE_RANGE_64, 45 },
+};
+
+static int
+fuse_op_negotiated(uint32_t opcode)
+{
+	size_t	 i;
+
+	if (fsess.minor >= FSWORKER_FUSE_MINOR)
+		return 1;
+	for (i = 0; i < sizeof(fuse_op_minors) / sizeof(fuse_op_minors[0]);
+	    i++)
+		if (fuse_op_minors[i].opcode == opcode)
+			return fsess.minor >= fuse_op_minors[i].minor;
+	return 1;
 }
 
 /* Settles the session parameters and fills the INIT reply. */
@@ -458,20 +522,23 @@ fuse_init(struct req *req)
 		reply_err(req, EPROTO);
 		worker_exit(1, "kernel FUSE protocol too old");
 	}
-	offered = in->flags;
-	if ((in->flags & FUSE_INIT_EXT) && req->arglen >= sizeof(*in))
-		offered |= (uint64_t)in->flags2 << 32;
-	fsess.minor = in->minor < FSWORKER_FUSE_MINOR ? in->minor :
-	    FSWORKER_FUSE_MINOR;
+	offered = fuse_init_offered(in, req->arglen, &fsess.minor);
+	fsess.offered = offered;
 	fsess.flags = fuse_init_wanted() & offered;
 	fuse_init_out(&out, in, fsess.flags);
 	if (wconf->passthrough == PASSTHROUGH_ON &&
 	    !(fsess.flags & FUSE_PASSTHROUGH))
 		log_warnx("%s: %s: the kernel offers no passthrough", __func__,
 		    wconf->mountpoint);
-	log_info("%s: %s: protocol 7.%u, kernel 7.%u, flags %#llx of %#llx",
+	log_info("%s: %s: protocol 7.%u, kernel 7.%u%s%s, flags %#llx of %#llx",
 	    __func__, wconf->mountpoint, fsess.minor, in->minor,
+	    wconf->kernel != NULL ? " behaving as " : "",
+	    wconf->kernel != NULL ? wconf->kernel->name : "",
 	    (unsigned long long)fsess.flags, (unsigned long long)offered);
+	if (wconf->restart && !(offered & FUSE_HAS_RESEND))
+		log_warnx("%s: %s: restart: the kernel cannot send requests "
+		    "again (FUSE_NOTIFY_RESEND, Linux 6.9): a worker that "
+		    "dies ends the mount", __func__, wconf->mountpoint);
 	/* No other request arrives before the kernel has this reply. */
 	restart_save_session(&fsess);
 	atomic_store_explicit(&fsess.initialized, 1, memory_order_release);
@@ -487,6 +554,28 @@ fuse_init(struct req *req)
 	if (write(wconf->ready_fd, &one, sizeof(one)) != sizeof(one))
 		fatal("%s: eventfd", __func__);
 	return 0;
+}
+
+/* For the parent, once INIT is answered: what this mount got. */
+void
+fuse_features(struct fsmsg_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->minor = fsess.minor;
+	if (fsess.flags & FUSE_PASSTHROUGH)
+		f->flags |= FSMSG_FEAT_PASSTHROUGH;
+	if (fsess.flags & FUSE_OVER_IO_URING)
+		f->flags |= FSMSG_FEAT_URING;
+	if (restart_active() && (fsess.offered & FUSE_HAS_RESEND))
+		f->flags |= FSMSG_FEAT_RESEND;
+	if (fsess.flags & FUSE_WRITEBACK_CACHE)
+		f->flags |= FSMSG_FEAT_WRITEBACK;
+	if (fsess.flags & FUSE_DO_READDIRPLUS)
+		f->flags |= FSMSG_FEAT_READDIRPLUS;
+	if (fsess.flags & FUSE_CREATE_SUPP_GROUP)
+		f->flags |= FSMSG_FEAT_SUPP_GROUPS;
+	if (fsess.flags & FUSE_SETXATTR_EXT)
+		f->flags |= FSMSG_FEAT_SETXATTR_EXT;
 }
 
 static int

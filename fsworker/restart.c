@@ -59,7 +59,7 @@ struct rs_header {
 	uint32_t	 minor;
 	uint32_t	 max_write;
 	uint32_t	 max_read;
-	uint32_t	 pad;
+	uint32_t	 resend;	/* the kernel has FUSE_NOTIFY_RESEND */
 };
 
 static unsigned char	*rs_base;
@@ -157,6 +157,7 @@ restart_save_session(const struct fuse_sess *s)
 	rs_hdr->flags = s->flags;
 	rs_hdr->max_write = s->max_write;
 	rs_hdr->max_read = s->max_read;
+	rs_hdr->resend = (s->offered & FUSE_HAS_RESEND) != 0;
 	__atomic_store_n(&rs_hdr->initialized, 1, __ATOMIC_RELEASE);
 }
 
@@ -174,6 +175,7 @@ restart_load_session(struct fuse_sess *s)
 	s->flags = rs_hdr->flags;
 	s->max_write = rs_hdr->max_write;
 	s->max_read = rs_hdr->max_read;
+	s->offered = rs_hdr->resend ? FUSE_HAS_RESEND : 0;
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * and before the first request is read.
  *
  * fsmount starts the worker as root in new pid, network, ipc and uts
- * namespaces (clone3), so the worker is the first process of its pid
+ * namespaces (clone(2)), so the worker is the first process of its pid
  * namespace and has no network but an unused loopback.  Here, in order:
  *
  *  1. A copy of the source's mount is taken from the host's namespace,
@@ -32,6 +32,9 @@
  *  7. no_new_privs, the descriptor directory as the working directory
  *     (inode_xattr_path()), and the seccomp allowlist of
  *     libfsproto/sandbox_worker.c.
+ *
+ * Where the newer mount calls answer ENOSYS, steps 1, 2 and 4 are made
+ * with mount(2) in the worker's own namespace instead (below).
  */
 
 #include <sys/types.h>
@@ -46,7 +49,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,23 +73,85 @@ static const int multiuser_caps[] = {
 	CAP_SETFCAP,		/* security.capability, for a root caller */
 };
 
+static void	 sandbox_fallback(const char *, const char *);
+static void	 sandbox_probe_setattr(void);
 static int	 sandbox_tree(const struct worker_conf *);
+static void	 sandbox_tree_setattr(const struct worker_conf *, int);
+static void	 sandbox_tree_remount(const struct worker_conf *);
+static int	 sandbox_tree_bind(void);
 static int	 sandbox_procfs(void);
-static void	 sandbox_root(int);
+static int	 sandbox_procfs_mount(void);
+static void	 sandbox_root(struct worker_conf *, int);
 static int	 sandbox_rootfd(void);
 static void	 sandbox_rlimits(void);
 static void	 sandbox_ids(uid_t, gid_t, const gid_t *, int);
 
-/* Step 1, still in the host's mount namespace. */
+/*
+ * The newer mount calls, each probed once where it is first needed: a
+ * kernel before it, or a container's seccomp profile that refuses what
+ * it does not know, answers ENOSYS, and the sandbox falls back to
+ * mount(2).  mount_setattr(2) came with Linux 5.12, open_tree(2),
+ * move_mount(2), fsopen(2) and fsmount(2) with 5.2.
+ */
+static int	 has_setattr = 1, has_open_tree = 1, has_fsopen = 1;
+
+static void
+sandbox_fallback(const char *call, const char *instead)
+{
+	log_debug("%s: %s: not available, %s instead", __func__, call,
+	    instead);
+}
+
+/*
+ * mount_setattr(2) of nothing: EBADF where the call exists.  Without
+ * it, attributes can be changed on one mount at a time only, so the
+ * copy of the source is not recursive: no mount beneath the source
+ * escapes nosuid, nodev and nosymfollow, and none is seen.
+ */
+static void
+sandbox_probe_setattr(void)
+{
+	struct mount_attr	 attr;
+
+	memset(&attr, 0, sizeof(attr));
+	if (mount_setattr(-1, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == -1 &&
+	    errno == ENOSYS) {
+		has_setattr = 0;
+		sandbox_fallback("mount_setattr", "mount(2) MS_REMOUNT, and "
+		    "not recursive");
+	}
+}
+
+/*
+ * Step 1, still in the host's mount namespace.  Returns -1 where
+ * open_tree(2) is missing: sandbox_root() then binds the source itself.
+ */
 static int
 sandbox_tree(const struct worker_conf *conf)
 {
-	struct mount_attr	 attr;
-	int			 tree;
+	int	 tree;
 
+	sandbox_probe_setattr();
 	if ((tree = open_tree(FSWORKER_SRC_FD, "", OPEN_TREE_CLONE |
-	    OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE)) == -1)
-		fatal("%s: open_tree of the source", __func__);
+	    OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+	    (has_setattr ? AT_RECURSIVE : 0))) == -1) {
+		if (errno != ENOSYS)
+			fatal("%s: open_tree of the source", __func__);
+		has_open_tree = 0;
+		sandbox_fallback("open_tree", "a bind mount by mount(2)");
+		return -1;
+	}
+	if (has_setattr)
+		sandbox_tree_setattr(conf, tree);
+	return tree;
+}
+
+/* The copy's attributes, on every mount of it at once. */
+static void
+sandbox_tree_setattr(const struct worker_conf *conf, int tree)
+{
+	struct mount_attr	 attr;
+
 	memset(&attr, 0, sizeof(attr));
 	attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 	    MOUNT_ATTR_NOSYMFOLLOW;
@@ -101,7 +168,26 @@ sandbox_tree(const struct worker_conf *conf)
 	if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
 	    sizeof(attr)) == -1)
 		fatal("%s: mount_setattr", __func__);
-	return tree;
+}
+
+/*
+ * Without mount_setattr(2): the same attributes on the copy, the mount
+ * at ".", by mount(2), and its propagation made private.
+ */
+static void
+sandbox_tree_remount(const struct worker_conf *conf)
+{
+	unsigned long	 flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV |
+			    MS_NOSYMFOLLOW;
+
+	if (conf->noexec)
+		flags |= MS_NOEXEC;
+	if (conf->ro)
+		flags |= MS_RDONLY;
+	if (mount(NULL, ".", NULL, flags, NULL) == -1)
+		fatal("%s: remount the copy", __func__);
+	if (mount(NULL, ".", NULL, MS_PRIVATE, NULL) == -1)
+		fatal("%s: make the copy private", __func__);
 }
 
 /* Step 2: only the pid directories, ours alone in this namespace. */
@@ -110,8 +196,14 @@ sandbox_procfs(void)
 {
 	int	 fsfd, mnt, fd;
 
-	if ((fsfd = fsopen("proc", FSOPEN_CLOEXEC)) == -1)
-		fatal("%s: fsopen", __func__);
+	if ((fsfd = fsopen("proc", FSOPEN_CLOEXEC)) == -1) {
+		if (errno != ENOSYS)
+			fatal("%s: fsopen", __func__);
+		has_fsopen = 0;
+		sandbox_fallback("fsopen", "mount(2) in the worker's own "
+		    "namespace");
+		return -1;
+	}
 	if (fsconfig(fsfd, FSCONFIG_SET_STRING, "subset", "pid", 0) == -1 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == -1)
 		fatal("%s: fsconfig", __func__);
@@ -127,22 +219,91 @@ sandbox_procfs(void)
 }
 
 /*
+ * Without fsopen(2), in our own mount namespace: the procfs is mounted
+ * over /proc for as long as it takes to open its descriptor directory,
+ * and taken away again.
+ */
+static int
+sandbox_procfs_mount(void)
+{
+	int	 fd;
+
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    "subset=pid") == -1)
+		fatal("%s: mount proc", __func__);
+	if ((fd = open("/proc/self/fd", O_PATH | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("%s: self/fd", __func__);
+	if (umount2("/proc", MNT_DETACH) == -1)
+		fatal("%s: detach proc", __func__);
+	return fd;
+}
+
+/*
+ * Without open_tree(2): the source bound over /proc in our own
+ * namespace (recursively where mount_setattr(2) can reach every mount
+ * of it), which also leaves nothing of /proc in sight.  mount(2) binds
+ * only a mount of the caller's namespace, and FSWORKER_SRC_FD is of the
+ * host's: the source is found again by its path in our copy of the
+ * host's mounts, and must be the same directory.  Returns the bind
+ * mount's root.
+ */
+static int
+sandbox_tree_bind(void)
+{
+	struct stat	 st, src;
+	char		 path[PATH_MAX], link[32];
+	ssize_t		 n;
+	int		 fd;
+
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d",
+	    FSWORKER_SRC_FD);
+	if ((n = readlink(link, path, sizeof(path) - 1)) == -1)
+		fatal("%s: %s", __func__, link);
+	path[n] = '\0';
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s: %s", __func__, path);
+	if (fstat(fd, &st) == -1 || fstat(FSWORKER_SRC_FD, &src) == -1)
+		fatal("%s: fstat", __func__);
+	if (st.st_dev != src.st_dev || st.st_ino != src.st_ino)
+		fatalx("%s: %s is no longer the source", __func__, path);
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (mount(link, "/proc", NULL, MS_BIND |
+	    (has_setattr ? MS_REC : 0), NULL) == -1)
+		fatal("%s: bind the source", __func__);
+	close(fd);
+	if ((fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		fatal("%s: open the copy", __func__);
+	return fd;
+}
+
+/*
  * Step 4.  The copy goes on top of "/", a place no user chose; then
  * pivot_root(".", ".") stacks the old root on the new one, and
- * detaching "." takes the old root away.
+ * detaching "." takes the old root away.  Without open_tree(2) the
+ * copy is bound over /proc instead, as good a place.
  */
 static void
-sandbox_root(int tree)
+sandbox_root(struct worker_conf *conf, int tree)
 {
 	if (unshare(CLONE_NEWNS) == -1)
 		fatal("%s: unshare(CLONE_NEWNS)", __func__);
 	/* Nothing done here may propagate back to the host's mounts. */
 	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) == -1)
 		fatal("%s: make / a slave", __func__);
-	if (move_mount(tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) == -1)
+	if (!has_fsopen)
+		conf->proc_fd = sandbox_procfs_mount();
+	if (tree == -1)
+		tree = sandbox_tree_bind();
+	else if (move_mount(tree, "", AT_FDCWD, "/",
+	    MOVE_MOUNT_F_EMPTY_PATH) == -1)
 		fatal("%s: move_mount", __func__);
 	if (fchdir(tree) == -1)
 		fatal("%s: fchdir", __func__);
+	if (!has_setattr)
+		sandbox_tree_remount(conf);
+	else if (!has_open_tree)
+		sandbox_tree_setattr(conf, tree);
 	if (syscall(SYS_pivot_root, ".", ".") == -1)
 		fatal("%s: pivot_root", __func__);
 	if (umount2(".", MNT_DETACH) == -1)
@@ -251,7 +412,7 @@ sandbox_enter(struct worker_conf *conf)
 	tree = sandbox_tree(conf);
 	conf->proc_fd = sandbox_procfs();
 	sandbox_bounding(caps, ncaps);
-	sandbox_root(tree);
+	sandbox_root(conf, tree);
 	rootfd = sandbox_rootfd();
 	sandbox_rlimits();
 	if (conf->multiuser)

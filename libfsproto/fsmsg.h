@@ -40,7 +40,7 @@ enum fsmsg_type {
 	MSG_CTL_LOG,			/* fsctl -> parent: u32 FSMSG_LOG_* */
 
 	/* fsworker <-> parent */
-	MSG_WORKER_READY = 32,		/* w->p: serving; empty */
+	MSG_WORKER_READY = 32,		/* w->p: serving; fsmsg_features */
 	MSG_WORKER_STATS,		/* w->p: struct fsmsg_stats */
 	MSG_WORKER_SHUTDOWN,		/* p->w: stop serving, exit; empty */
 	MSG_WORKER_LOG,			/* p->w: u32 FSMSG_LOG_* */
@@ -91,6 +91,24 @@ struct fsmsg_stats {
 	uint64_t	handles;	/* open file and directory handles */
 };
 
+/*
+ * What a mount's worker and the kernel settled on at INIT: the FUSE
+ * minor (0 until the worker serves) and the features it got.
+ */
+struct fsmsg_features {
+	uint32_t	minor;
+	uint32_t	flags;		/* FSMSG_FEAT_* */
+};
+
+#define FSMSG_FEAT_PASSTHROUGH	0x01	/* reads and writes to backing files */
+#define FSMSG_FEAT_URING	0x02	/* FUSE over io_uring */
+#define FSMSG_FEAT_RESEND	0x04	/* restart in place can resend */
+#define FSMSG_FEAT_WRITEBACK	0x08	/* the kernel's write cache */
+#define FSMSG_FEAT_READDIRPLUS	0x10
+#define FSMSG_FEAT_SUPP_GROUPS	0x20	/* FUSE_CREATE_SUPP_GROUP */
+#define FSMSG_FEAT_SETXATTR_EXT	0x40	/* setxattr's flags reach us */
+#define FSMSG_FEAT_ALL		0x7f
+
 enum fsmsg_mount_state {
 	MOUNT_STARTING = 1,	/* mounted, worker not yet serving */
 	MOUNT_RUNNING,		/* worker serving */
@@ -110,6 +128,7 @@ struct fsmsg_mount_info {
 	uint32_t		flags;		/* FSMSG_MOUNT_* */
 	uint32_t		restarts;	/* workers restarted in place */
 	struct fsmsg_stats	stats;
+	struct fsmsg_features	features;
 };
 
 #define FSMSG_MOUNT_STATIC	0x01	/* from the configuration */

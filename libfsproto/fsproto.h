@@ -153,6 +153,14 @@ void	 fsproto_libexec_path(const char *, int, char *, size_t);
 #define FSPROTO_WRAP_ENV	"FSMONITOR_WORKER_WRAP"
 void	 fsproto_libexec_wrap(char *, size_t);
 
+/* kernel.c: tests only (-T -K), an older kernel's FUSE protocol. */
+struct fsproto_kernel {
+	const char	*name;		/* the release, "6.1" */
+	uint32_t	 minor;		/* its FUSE minor version */
+	uint64_t	 flags;		/* the INIT flags it offers */
+};
+const struct fsproto_kernel *fsproto_kernel(const char *);
+
 /* log.c */
 void	 log_init(int, int);
 void	 log_procinit(const char *);

@@ -103,7 +103,9 @@ static const struct fake_mode modes[] = {
 static const struct fake_entry two[] = {
 	{ { .id = 1, .uid = 1000, .pid = 4242, .state = MOUNT_RUNNING,
 	    .started = 1700000000, .now = 1700000192, .flags = 0,
-	    .stats = { 12345, 1048576, 2048, 3, 17, 2 } },
+	    .stats = { 12345, 1048576, 2048, 3, 17, 2 },
+	    .features = { 45, FSMSG_FEAT_PASSTHROUGH | FSMSG_FEAT_RESEND |
+	    FSMSG_FEAT_READDIRPLUS } },
 	  { "/home/alice/mnt", "/srv/data", "ro,noexec", "alice", "" } },
 	{ { .id = 12, .uid = 0, .pid = 0, .state = MOUNT_FAILED,
 	    .started = 1699992500, .now = 1700000000,

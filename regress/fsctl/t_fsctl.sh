@@ -297,6 +297,16 @@ ID  MOUNTPOINT       SOURCE                               OWNER   PID  STATE    
 EOF
 	atf_check -s exit:0 -o file:expout -e empty "$(fsctl_bin)" -s sock status
 	wait_server
+	# -v: what each mount's INIT settled on, last.
+	start_server status2
+	cat >expout <<'EOF'
+ID  MOUNTPOINT       SOURCE                               OWNER   PID  STATE                        UPTIME  REQUESTS  OPTIONS    FEATURES
+ 1  /home/alice/mnt  /srv/data                            alice  4242  running                      3m12s      12345  ro,noexec  7.45 passthrough,resend,readdirplus
+12  /mnt/static      /export/tab\011here "q" back\\slash  root      -  failed (killed by signal 9)  2h05m          7  -          -
+EOF
+	atf_check -s exit:0 -o file:expout -e empty \
+	    "$(fsctl_bin)" -s sock status -v
+	wait_server
 }
 status_table_cleanup()
 {
@@ -344,7 +354,7 @@ a = json.load(open(sys.argv[1]))
 keys = ["id", "mountpoint", "source", "owner", "uid", "pid", "state",
     "reason", "started", "uptime", "options", "static", "requests",
     "bytes_read", "bytes_written", "errors", "nodes", "handles",
-    "restarts"]
+    "restarts", "protocol", "features"]
 assert len(a) == 2, a
 for o in a:
     assert list(o) == keys, list(o)
@@ -353,13 +363,14 @@ want = [
         owner="alice", uid=1000, pid=4242, state="running", reason="",
         started=1700000000, uptime=192, options="ro,noexec", static=False,
         requests=12345, bytes_read=1048576, bytes_written=2048, errors=3,
-        nodes=17, handles=2, restarts=0),
+        nodes=17, handles=2, restarts=0, protocol="7.45",
+        features=["passthrough", "resend", "readdirplus"]),
     dict(id=12, mountpoint="/mnt/static",
         source="/export/tab\there \"q\" back\\slash", owner="root", uid=0,
         pid=0, state="failed", reason="killed by signal 9",
         started=1699992500, uptime=7500, options="", static=True,
         requests=7, bytes_read=0, bytes_written=0, errors=1, nodes=0,
-        handles=0, restarts=0),
+        handles=0, restarts=0, protocol=None, features=[]),
 ]
 for got, exp in zip(a, want):
     assert got == exp, (got, exp)

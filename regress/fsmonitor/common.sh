@@ -81,6 +81,21 @@ fsm_wrapped()
 	[ -n "$(atf_config_get fsm_wrap "")$(atf_config_get fsm_worker_wrap "")" ]
 }
 
+# The Kyua configuration variable fsm_kernel, or FSM_KERNEL, names an
+# older kernel (5.14, 6.1, 6.8) every worker behaves as (fsmonitor -K).
+fsm_kernel()
+{
+	echo "${FSM_KERNEL:-$(atf_config_get fsm_kernel "")}"
+}
+
+# The Kyua configuration variable fsm_enosys, or FSM_ENOSYS, names
+# system calls (mount_setattr,open_tree,...) that fail with ENOSYS in
+# fsmonitor and everything it starts (enosys), to take the fallbacks.
+fsm_enosys()
+{
+	echo "${FSM_ENOSYS:-$(atf_config_get fsm_enosys "")}"
+}
+
 # fsm_start [configuration lines...]; FSM_FLAGS replaces -v, and FSM_IN
 # is a command (with its arguments) the daemon is started through, such
 # as regress/nsrun.sh or prlimit, which must execute it in its own
@@ -91,6 +106,10 @@ fsm_start()
 	w=$(fsm_workdir)
 	wrap=$(atf_config_get fsm_wrap "")
 	wwrap=$(atf_config_get fsm_worker_wrap "")
+	kcap=$(fsm_kernel)
+	enosys=$(fsm_enosys)
+	[ -z "$enosys" ] ||
+	    wrap="$TOP/regress/fsmonitor/enosys $enosys $wrap"
 	limit=100
 	# Out of the way of Kyua's kill of the body's process group, so
 	# that fsm_stop ends it and valgrind writes its report.
@@ -101,7 +120,8 @@ fsm_start()
 	done
 	chmod 644 "$w/fsmonitor.conf"
 	${FSM_IN:-} env ${wwrap:+FSMONITOR_WORKER_WRAP="$wwrap"} $wrap \
-	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T -f "$w/fsmonitor.conf" \
+	    "$FSMONITOR" -d ${FSM_FLAGS--v} -T ${kcap:+-K "$kcap"} \
+	    -f "$w/fsmonitor.conf" \
 	    -s "$w/ctl.sock" \
 	    >"$w/fsmonitor.log" 2>&1 &
 	echo $! >fsm.pid

@@ -18,6 +18,14 @@ serving_new()
 	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
+# Under a cap of fsm_kernel (fsmonitor -K), every kernel is older than
+# FUSE_NOTIFY_RESEND: a death ends the mount (t_kernel:no_resend).
+need_resend()
+{
+	[ -z "$(fsm_kernel)" ] ||
+	    atf_skip "restart in place needs Linux 6.9, not $(fsm_kernel)"
+}
+
 not_mounted()
 {
 	! fsm_is_mounted "$1"
@@ -89,6 +97,7 @@ rw_passthrough_head()
 }
 rw_passthrough_body()
 {
+	need_resend
 	restart_rw restart
 }
 rw_passthrough_cleanup()
@@ -106,6 +115,7 @@ rw_served_head()
 }
 rw_served_body()
 {
+	need_resend
 	restart_rw restart,nopassthrough
 }
 rw_served_cleanup()
@@ -123,6 +133,7 @@ limit_head()
 }
 limit_body()
 {
+	need_resend
 	fsm_start
 	w=$(fsm_workdir)
 	mkdir "$w/s" "$w/m"
@@ -178,6 +189,7 @@ static_mount_head()
 }
 static_mount_body()
 {
+	need_resend
 	w=$(fsm_workdir)
 	mkdir "$w/s" "$w/m"
 	echo data >"$w/s/f"
@@ -207,6 +219,7 @@ renamed_behind_head()
 }
 renamed_behind_body()
 {
+	need_resend
 	fsm_start
 	w=$(fsm_workdir)
 	mkdir "$w/s" "$w/m"

@@ -267,6 +267,100 @@ ATF_TC_BODY(init_offered_only, tc)
 	ATF_CHECK_EQ(out.max_write, 32 * sysconf(_SC_PAGESIZE));
 }
 
+/*
+ * A kernel of protocol 7.34 (Linux 5.14) sends the INIT of its time,
+ * without the second word of flags; the worker answers 7.34 without
+ * one either, and refuses the operations 7.34 never sends.
+ */
+ATF_TC_WITHOUT_HEAD(init_old_kernel);
+ATF_TC_BODY(init_old_kernel, tc)
+{
+	struct fuse_init_in	 in;
+	struct fuse_init_out	 out;
+	unsigned char		 buf[64];
+
+	setup();
+	memset(&in, 0, sizeof(in));
+	in.major = 7;
+	in.minor = 34;
+	in.max_readahead = 131072;
+	in.flags = FUSE_ASYNC_READ | FUSE_MAX_PAGES | FUSE_DO_READDIRPLUS;
+	send_req(FUSE_INIT, 0, &in, offsetof(struct fuse_init_in, flags2));
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK_EQ(out.minor, 34);
+	ATF_CHECK_EQ(out.flags, in.flags);
+	ATF_CHECK_EQ(out.flags2, 0);
+	memset(buf, 0, sizeof(buf));
+	ATF_CHECK_EQ(req_errno(FUSE_STATX, FUSE_ROOT_ID, buf,
+	    sizeof(struct fuse_statx_in)), ENOSYS);
+	ATF_CHECK_EQ(req_errno(FUSE_TMPFILE, FUSE_ROOT_ID, buf,
+	    name_arg(buf, sizeof(struct fuse_create_in), "t")), ENOSYS);
+}
+
+/* A second word not announced by FUSE_INIT_EXT is not read. */
+ATF_TC_WITHOUT_HEAD(init_ext_unannounced);
+ATF_TC_BODY(init_ext_unannounced, tc)
+{
+	struct fuse_init_in	 in;
+	struct fuse_init_out	 out;
+
+	setup();
+	tconf.multiuser = 1;
+	memset(&in, 0, sizeof(in));
+	in.major = 7;
+	in.minor = 45;
+	in.flags = FUSE_ASYNC_READ;
+	in.flags2 = (FUSE_CREATE_SUPP_GROUP | FUSE_PASSTHROUGH) >> 32;
+	send_req(FUSE_INIT, 0, &in, sizeof(in));
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK_EQ(out.flags, FUSE_ASYNC_READ);
+	ATF_CHECK_EQ(out.flags2, 0);
+}
+
+/* -K: what a 6.18 kernel offers, taken as an older one would offer it. */
+ATF_TC_WITHOUT_HEAD(init_capped_6_1);
+ATF_TC_BODY(init_capped_6_1, tc)
+{
+	struct fuse_init_out	 out;
+	uint64_t		 flags;
+	unsigned char		 buf[64];
+
+	setup();
+	tconf.multiuser = 1;
+	ATF_REQUIRE((tconf.kernel = fsproto_kernel("6.1")) != NULL);
+	do_init(7, 45, ~0ULL);
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	flags = out.flags | (uint64_t)out.flags2 << 32;
+	ATF_CHECK_EQ(out.minor, 38);
+	ATF_CHECK(flags & FUSE_SETXATTR_EXT);
+	ATF_CHECK(flags & FUSE_INIT_EXT);
+	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));	/* 6.2 */
+	ATF_CHECK(!(flags & FUSE_NO_EXPORT_SUPPORT));	/* 7.40 */
+	ATF_CHECK(!(fsess.offered & FUSE_HAS_RESEND));
+	memset(buf, 0, sizeof(buf));
+	ATF_CHECK_EQ(req_errno(FUSE_STATX, FUSE_ROOT_ID, buf,
+	    sizeof(struct fuse_statx_in)), ENOSYS);
+}
+
+ATF_TC_WITHOUT_HEAD(init_capped_5_14);
+ATF_TC_BODY(init_capped_5_14, tc)
+{
+	struct fuse_init_out	 out;
+
+	setup();
+	ATF_REQUIRE((tconf.kernel = fsproto_kernel("5.14")) != NULL);
+	do_init(7, 45, ~0ULL);
+	ATF_REQUIRE_EQ(get_reply(NULL), 0);
+	memcpy(&out, rbuf, sizeof(out));
+	ATF_CHECK_EQ(out.minor, 34);
+	ATF_CHECK(!(out.flags & (FUSE_SETXATTR_EXT | FUSE_INIT_EXT)));
+	ATF_CHECK_EQ(out.flags2, 0);
+	ATF_CHECK(fsproto_kernel("4.19") == NULL);
+}
+
 ATF_TC_WITHOUT_HEAD(lengths);
 ATF_TC_BODY(lengths, tc)
 {
@@ -823,6 +917,10 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, before_init);
 	ATF_TP_ADD_TC(tp, init_negotiation);
 	ATF_TP_ADD_TC(tp, init_offered_only);
+	ATF_TP_ADD_TC(tp, init_old_kernel);
+	ATF_TP_ADD_TC(tp, init_ext_unannounced);
+	ATF_TP_ADD_TC(tp, init_capped_6_1);
+	ATF_TP_ADD_TC(tp, init_capped_5_14);
 	ATF_TP_ADD_TC(tp, init_multiuser);
 	ATF_TP_ADD_TC(tp, ext_decode);
 	ATF_TP_ADD_TC(tp, ext_dispatch);

@@ -250,6 +250,7 @@ static int
 drain_channel(struct wrun *w)
 {
 	struct fsproto_msg	 msg;
+	struct fsmsg_features	 feat;
 	ssize_t			 n;
 	int			 ready = 0, r;
 
@@ -264,8 +265,11 @@ drain_channel(struct wrun *w)
 	while ((r = fsproto_get(&w->chan, &msg)) == 1) {
 		switch (msg.hdr.type) {
 		case MSG_WORKER_READY:
-			if (msg.len != 0)
-				errx(1, "READY with a payload");
+			if (fsproto_get_exact(&msg, &feat, sizeof(feat)) == -1 ||
+			    feat.minor == 0 ||
+			    (feat.flags & ~FSMSG_FEAT_ALL) != 0)
+				errx(1, "READY without the features INIT "
+				    "settled on");
 			ready++;
 			break;
 		case MSG_WORKER_STATS:
