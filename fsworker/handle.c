@@ -32,6 +32,13 @@ static struct hslot	*hslots;
 static uint32_t		 nhslots;
 static uint32_t		 hhiwat = 1;	/* 0 is never a handle */
 static uint32_t		 hfreehead;
+static unsigned int	 handle_cap = FSWORKER_HANDLES;
+
+void
+handle_set_cap(unsigned int cap)
+{
+	handle_cap = cap < FSWORKER_HANDLES_MIN ? FSWORKER_HANDLES_MIN : cap;
+}
 
 /* Called with the table locked; returns 0 when the table is full. */
 static uint32_t
@@ -99,11 +106,20 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir,
 	struct handle	*hp;
 	uint32_t	 idx;
 
-	if ((hp = calloc(1, sizeof(*hp))) == NULL)
+	/* Each holds two descriptors; the budget is the worker's. */
+	if (atomic_fetch_add(&wstats.handles, 1) >= handle_cap) {
+		atomic_fetch_sub(&wstats.handles, 1);
+		log_debug("%s: %u handles open", __func__, handle_cap);
+		return EMFILE;
+	}
+	if ((hp = calloc(1, sizeof(*hp))) == NULL) {
+		atomic_fetch_sub(&wstats.handles, 1);
 		return ENOMEM;
+	}
 	pthread_mutex_lock(&htab_lock);
 	if ((idx = handle_slot_alloc()) == 0) {
 		pthread_mutex_unlock(&htab_lock);
+		atomic_fetch_sub(&wstats.handles, 1);
 		free(hp);
 		return ENFILE;
 	}
@@ -118,7 +134,6 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir,
 	hslots[idx].hp = hp;
 	handle_record(hp);
 	pthread_mutex_unlock(&htab_lock);
-	atomic_fetch_add(&wstats.handles, 1);
 	*fhp = hp->fh;
 	return 0;
 }
