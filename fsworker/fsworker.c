@@ -234,7 +234,7 @@ setup_signals(void)
  * handles (two descriptors each), the rest to nodes.
  */
 static void
-raise_nofile(void)
+raise_nofile(const struct worker_conf *c)
 {
 	struct rlimit	 rl;
 	rlim_t		 want, left;
@@ -261,7 +261,7 @@ raise_nofile(void)
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("%s: setrlimit", __func__);
 	inode_set_fd_cap(nodes);
-	handle_set_cap(handles);
+	handle_set_cap(handles, c->multiuser || c->allow_other);
 }
 
 /*
@@ -631,7 +631,7 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	umask(0);		/* the requests carry the caller's umask */
-	raise_nofile();
+	raise_nofile(&conf);
 	setup_descriptors(&conf);
 	uring_prepare(FSWORKER_FUSE_FD);
 	lock_init();

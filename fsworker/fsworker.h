@@ -211,6 +211,8 @@ struct handle {
 	struct dirstream	*dir;		/* directories only */
 	int			 counted;	/* by passthrough_open() */
 	int32_t			 backing_id;	/* what it gave */
+	uid_t			 uid;		/* who opened it */
+	int			 user_counted;	/* in its share (handle.c) */
 };
 
 /*
@@ -311,9 +313,9 @@ int		 inode_link(const struct inode *, int, const char *);
 int		 inode_xattr_path(const struct inode *, char *, size_t);
 
 /* handle.c */
-void		 handle_set_cap(unsigned int);
+void		 handle_set_cap(unsigned int, int);
 int		 handle_new(int, struct inode *, struct dirstream *, int32_t,
-		    uint64_t *);
+		    uid_t, uint64_t *);
 struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);
