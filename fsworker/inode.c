@@ -233,14 +233,13 @@ inode_ref_locked(struct inode *ip)
  * Called with itab_lock held as a node still known falls unused: it may
  * lose its descriptor once others were used since.  One with no place
  * to be found again keeps it (the root, a node met only as "..", an
- * unnamed file), as does one with a backing id passthrough.c keeps
- * unused (there are few of those, and the id goes with the descriptor).
+ * unnamed file).  A backing id passthrough.c keeps unused stays: the
+ * registration holds a file of its own.
  */
 static void
 inode_idle_locked(struct inode *ip)
 {
-	if (ip->fd == -1 || ip->up == NULL || ip->backing_id != 0 ||
-	    ip->on_lru)
+	if (ip->fd == -1 || ip->up == NULL || ip->on_lru)
 		return;
 	TAILQ_INSERT_HEAD(&lru, ip, lru);
 	ip->on_lru = 1;
@@ -398,9 +397,8 @@ inode_refind(struct inode *ip)
 	pthread_mutex_unlock(&refind_lock);
 	if (prev != NULL)
 		inode_put(prev);
-	if (error != 0)
-		log_debug("%s: node %#llx not found again", __func__,
-		    (unsigned long long)ip->nodeid);
+	log_debug("%s: node %#llx %s", __func__, (unsigned long long)ip->nodeid,
+	    error == 0 ? "found again" : "not found again");
 	return error;
 }
 
@@ -647,11 +645,10 @@ inode_get_dir(uint64_t nodeid, int *error)
 static void
 inode_release_fd(int fd, int32_t backing)
 {
-	if (fd == -1)
-		return;
 	if (backing > 0)
 		passthrough_forget(backing, fd);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 }
 
 /*
