@@ -217,7 +217,7 @@ million_head()
 	atf_set descr "A million nodes known to the kernel: descriptors and" \
 	    "memory of the worker stay bounded, and every file is served"
 	atf_set require.user root
-	atf_set timeout 600
+	atf_set timeout 400
 }
 million_body()
 {
