@@ -227,17 +227,41 @@ setup_signals(void)
 		sigdelset(&poll_sigmask, sigs[i]);
 }
 
-/* Takes as many descriptors as the system allows: one per node. */
+/*
+ * Takes the descriptors the worker needs (fsworker.h), raising the hard
+ * limit while still privileged.  Where it stays lower, the node and
+ * handle budgets shrink to fit: a quarter of what is left goes to
+ * handles (two descriptors each), the rest to nodes.
+ */
 static void
-raise_nofile(void)
+raise_nofile(const struct worker_conf *c)
 {
 	struct rlimit	 rl;
+	rlim_t		 want, left;
+	unsigned int	 nodes = FSWORKER_NODE_FDS, handles = FSWORKER_HANDLES;
 
+	want = nodes + 2 * handles + FSWORKER_AHEAD_FDS + FSWORKER_FIXED_FDS;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("%s: getrlimit", __func__);
-	rl.rlim_cur = rl.rlim_max;
+	if (rl.rlim_max < want) {
+		rl.rlim_cur = rl.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) == -1)
+			fatal("%s: getrlimit", __func__);
+	}
+	if (rl.rlim_max < want) {
+		left = rl.rlim_max > FSWORKER_AHEAD_FDS + FSWORKER_FIXED_FDS ?
+		    rl.rlim_max - FSWORKER_AHEAD_FDS - FSWORKER_FIXED_FDS : 0;
+		handles = left / 4;
+		nodes = left - 2 * handles;
+		log_warnx("%s: %llu descriptors: %u for nodes, %u handles",
+		    __func__, (unsigned long long)rl.rlim_max, nodes, handles);
+	}
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 		log_warn("%s: setrlimit", __func__);
+	inode_set_fd_cap(nodes);
+	handle_set_cap(handles, c->multiuser || c->allow_other);
 }
 
 /*
@@ -622,7 +646,7 @@ main(int argc, char *argv[])
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	umask(0);		/* the requests carry the caller's umask */
-	raise_nofile();
+	raise_nofile(&conf);
 	setup_descriptors(&conf);
 	uring_prepare(FSWORKER_FUSE_FD);
 	lock_init();

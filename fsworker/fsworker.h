@@ -7,6 +7,7 @@
 #define FSWORKER_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -157,9 +158,13 @@ struct req {
 	size_t				 outlen; /* of out, the reply touched */
 };
 
-/* A node: an O_PATH descriptor for one (st_dev, st_ino). */
+/*
+ * A node: one (st_dev, st_ino), with an O_PATH descriptor while it is
+ * in use or among the most recently used (inode.c); the directory node
+ * and name it was last found under find it again.
+ */
 struct inode {
-	int			 fd;		/* O_PATH|O_NOFOLLOW */
+	int			 fd;		/* O_PATH|O_NOFOLLOW, or -1 */
 	dev_t			 dev;
 	ino_t			 ino;
 	mode_t			 type;		/* S_IFMT bits */
@@ -167,6 +172,16 @@ struct inode {
 	uint64_t		 nlookup;	/* the kernel's references */
 	unsigned int		 refs;		/* ours: in use */
 	struct inode		*hnext;
+	/* Where it was last found, and what tells it again; itab_lock. */
+	struct inode		*up;		/* holds up->kids */
+	char			*name;
+	unsigned int		 kids;		/* nodes found in it */
+	uint8_t			 on_lru;
+	uint8_t			 stale;		/* unhashed, nlookup > 0 */
+	uint8_t			 has_btime;
+	int64_t			 btime_sec;
+	uint32_t		 btime_nsec;
+	TAILQ_ENTRY(inode)	 lru;		/* unused, with fd */
 	/* Opens by kind, and the backing file: passthrough.c. */
 	unsigned int		 pt_opens;
 	unsigned int		 cached_opens;
@@ -198,6 +213,8 @@ struct handle {
 	struct dirstream	*dir;		/* directories only */
 	int			 counted;	/* by passthrough_open() */
 	int32_t			 backing_id;	/* what it gave */
+	uid_t			 uid;		/* who opened it */
+	int			 user_counted;	/* in its share (handle.c) */
 };
 
 /*
@@ -259,13 +276,26 @@ void	 fill_entry(struct fuse_entry_out *, const struct inode *,
 	    const struct stat *);
 uint32_t attr_timeout(void);
 
+/*
+ * The worker's descriptors (fsworker.c sets RLIMIT_NOFILE to their sum):
+ * those of nodes not in use, of open handles (a handle's own, and its
+ * node's), of entries looked up ahead of a READDIRPLUS, and the rest.
+ */
+#define FSWORKER_NODE_FDS	4096
+#define FSWORKER_NODE_FDS_MIN	64
+#define FSWORKER_HANDLES	4096
+#define FSWORKER_HANDLES_MIN	64
+#define FSWORKER_AHEAD_FDS	1024
+#define FSWORKER_FIXED_FDS	(8 * FSWORKER_MAXTHREADS + 64)
+
 /* inode.c */
 void		 inode_init(int);
+void		 inode_set_fd_cap(unsigned int);
 uint32_t	 inode_recover(void);
 void		 inode_trim(void);
 void		 inode_note_name(struct inode *, uint64_t,
 		    const char *);
-void		 inode_renamed(const struct inode *, const char *);
+void		 inode_renamed(struct inode *, const char *);
 struct inode	*inode_get(uint64_t, int *);
 struct inode	*inode_get_dir(uint64_t, int *);
 int		 inode_forgot_child(struct inode *);
@@ -287,8 +317,9 @@ int		 inode_link(const struct inode *, int, const char *);
 int		 inode_xattr_path(const struct inode *, char *, size_t);
 
 /* handle.c */
+void		 handle_set_cap(unsigned int, int);
 int		 handle_new(int, struct inode *, struct dirstream *, int32_t,
-		    uint64_t *);
+		    uid_t, uint64_t *);
 struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);

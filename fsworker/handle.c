@@ -32,6 +32,66 @@ static struct hslot	*hslots;
 static uint32_t		 nhslots;
 static uint32_t		 hhiwat = 1;	/* 0 is never a handle */
 static uint32_t		 hfreehead;
+static unsigned int	 handle_cap = FSWORKER_HANDLES;
+
+/*
+ * On a mount of several users, the handles each uid holds: one may
+ * take half of them at most, so that others can still open.
+ */
+#define HUSER_BUCKETS	64
+struct huser {
+	uid_t		 uid;
+	unsigned int	 n;
+	struct huser	*next;
+};
+static struct huser	*husers[HUSER_BUCKETS];
+static unsigned int	 huser_cap;	/* 0: no share */
+
+void
+handle_set_cap(unsigned int cap, int shared)
+{
+	handle_cap = cap < FSWORKER_HANDLES_MIN ? FSWORKER_HANDLES_MIN : cap;
+	huser_cap = shared ? handle_cap / 2 : 0;
+}
+
+/* One more handle for uid: 0, or EMFILE past its share; htab_lock. */
+static int
+huser_take(uid_t uid)
+{
+	struct huser	**pp = &husers[uid % HUSER_BUCKETS], *u;
+
+	for (u = *pp; u != NULL && u->uid != uid; u = u->next)
+		;
+	if (u == NULL) {
+		if ((u = calloc(1, sizeof(*u))) == NULL)
+			return ENOMEM;
+		u->uid = uid;
+		u->next = *pp;
+		*pp = u;
+	}
+	if (u->n >= huser_cap)
+		return EMFILE;
+	u->n++;
+	return 0;
+}
+
+/* htab_lock held. */
+static void
+huser_give(uid_t uid)
+{
+	struct huser	**pp, *u;
+
+	for (pp = &husers[uid % HUSER_BUCKETS]; (u = *pp) != NULL;
+	    pp = &u->next) {
+		if (u->uid != uid)
+			continue;
+		if (--u->n == 0) {
+			*pp = u->next;
+			free(u);
+		}
+		return;
+	}
+}
 
 /* Called with the table locked; returns 0 when the table is full. */
 static uint32_t
@@ -94,19 +154,41 @@ handle_record(const struct handle *hp)
  */
 int
 handle_new(int fd, struct inode *ip, struct dirstream *dir,
-    int32_t backing_id, uint64_t *fhp)
+    int32_t backing_id, uid_t uid, uint64_t *fhp)
 {
 	struct handle	*hp;
 	uint32_t	 idx;
+	int		 error;
 
-	if ((hp = calloc(1, sizeof(*hp))) == NULL)
+	/* Each holds two descriptors; the budget is the worker's. */
+	if (atomic_fetch_add(&wstats.handles, 1) >= handle_cap) {
+		atomic_fetch_sub(&wstats.handles, 1);
+		log_debug("%s: %u handles open", __func__, handle_cap);
+		return EMFILE;
+	}
+	if ((hp = calloc(1, sizeof(*hp))) == NULL) {
+		atomic_fetch_sub(&wstats.handles, 1);
 		return ENOMEM;
+	}
 	pthread_mutex_lock(&htab_lock);
-	if ((idx = handle_slot_alloc()) == 0) {
+	if (huser_cap != 0 && (error = huser_take(uid)) != 0) {
 		pthread_mutex_unlock(&htab_lock);
+		atomic_fetch_sub(&wstats.handles, 1);
+		free(hp);
+		log_debug("%s: uid %u: %u handles open", __func__,
+		    (unsigned int)uid, huser_cap);
+		return error;
+	}
+	if ((idx = handle_slot_alloc()) == 0) {
+		if (huser_cap != 0)
+			huser_give(uid);
+		pthread_mutex_unlock(&htab_lock);
+		atomic_fetch_sub(&wstats.handles, 1);
 		free(hp);
 		return ENFILE;
 	}
+	hp->uid = uid;
+	hp->user_counted = huser_cap != 0;
 	hp->fd = fd;
 	hp->inode = ip;
 	hp->dir = dir;
@@ -118,7 +200,6 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir,
 	hslots[idx].hp = hp;
 	handle_record(hp);
 	pthread_mutex_unlock(&htab_lock);
-	atomic_fetch_add(&wstats.handles, 1);
 	*fhp = hp->fh;
 	return 0;
 }
@@ -198,6 +279,8 @@ handle_put(struct handle *hp)
 		}
 		hslots[idx].nextfree = hfreehead;
 		hfreehead = idx;
+		if (hp->user_counted)
+			huser_give(hp->uid);
 	}
 	pthread_mutex_unlock(&htab_lock);
 	if (last)

@@ -4,11 +4,24 @@
  * slot's generation in the high 32 bits, never a pointer, so a stale or
  * forged id from the kernel can only ever miss.
  *
- * Two counts keep a node alive: nlookup, the kernel's references
- * (LOOKUP and every creating reply add one, FORGET takes them away),
- * and refs, ours (a request working on it, an open handle).  At
+ * Three counts keep a node alive: nlookup, the kernel's references
+ * (LOOKUP and every creating reply add one, FORGET takes them away);
+ * refs, ours (a request working on it, an open handle); and kids, the
+ * nodes last found in it, which find their way back through it.  At
  * nlookup 0 the node leaves the hash, so a new lookup builds a fresh
- * node; its slot and descriptor go when refs reaches 0 as well.
+ * node; its slot goes when the other two reach 0 as well.
+ *
+ * The kernel may hold millions of nodes; the worker has a few thousand
+ * descriptors and shares them among all the users of a mount.  So only
+ * a node in use (refs > 0) surely has its descriptor.  An unused one
+ * keeps it while it is among the fd_cap most recently used, and then
+ * loses it (eviction); the next use opens its name again in the
+ * directory node it was last found in, opening that first if it too
+ * was evicted, and takes the file only if it is still the same one:
+ * (st_dev, st_ino), type and, where the file system has it, birth time.
+ * Anything else is ESTALE: the kernel then looks the name up again.
+ * Nothing a user makes the kernel remember can use up the descriptors
+ * another user's request needs.
  *
  * This file is also the only place that reaches a node through its
  * descriptor's magic link.  After pivot_root the worker has no /proc;
@@ -18,11 +31,14 @@
  */
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +51,8 @@
 
 #define ITAB_MIN	1024
 #define ITAB_MAX	0xffffffffU
+/* Directories above a node that a search for it climbs, at most. */
+#define ITAB_DEPTH	4096
 
 struct islot {
 	struct inode	*ip;
@@ -52,6 +70,12 @@ static uint32_t		 freehead;
 static struct inode	**hash;
 static size_t		 hashsize;	/* power of two */
 static size_t		 hashcount;
+/* Unused nodes with a descriptor, the most recently used first. */
+static TAILQ_HEAD(ilru, inode) lru = TAILQ_HEAD_INITIALIZER(lru);
+static unsigned int	 fd_cap = FSWORKER_NODE_FDS;
+static unsigned int	 nfds;		/* nodes with a descriptor */
+/* Taken before itab_lock: one thread finds evicted nodes again. */
+static pthread_mutex_t	 refind_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t	 inode_hashval(dev_t, ino_t);
 static int	 inode_hash_resize(size_t);
@@ -59,6 +83,7 @@ static void	 inode_hash_grow(void);
 static uint32_t	 inode_slot_alloc(void);
 static int	 inode_unhash(struct inode *);
 static int	 inode_free_locked(struct inode *, int32_t *);
+static void	 inode_evict_locked(void);
 static void	 inode_release_fd(int, int32_t);
 
 static size_t
@@ -184,6 +209,199 @@ inode_record(const struct inode *ip)
 	r->nlookup = ip->nlookup;
 }
 
+void
+inode_set_fd_cap(unsigned int cap)
+{
+	pthread_mutex_lock(&itab_lock);
+	fd_cap = cap < FSWORKER_NODE_FDS_MIN ? FSWORKER_NODE_FDS_MIN : cap;
+	inode_evict_locked();
+	pthread_mutex_unlock(&itab_lock);
+}
+
+/* One more reference: a node in use keeps its descriptor; itab_lock. */
+static void
+inode_ref_locked(struct inode *ip)
+{
+	if (ip->on_lru) {
+		TAILQ_REMOVE(&lru, ip, lru);
+		ip->on_lru = 0;
+	}
+	ip->refs++;
+}
+
+/*
+ * Called with itab_lock held as a node still known falls unused: it may
+ * lose its descriptor once others were used since.  One with no place
+ * to be found again keeps it (the root, a node met only as "..", an
+ * unnamed file).  A backing id passthrough.c keeps unused stays: the
+ * registration holds a file of its own.
+ */
+static void
+inode_idle_locked(struct inode *ip)
+{
+	if (ip->fd == -1 || ip->up == NULL || ip->on_lru)
+		return;
+	TAILQ_INSERT_HEAD(&lru, ip, lru);
+	ip->on_lru = 1;
+	inode_evict_locked();
+}
+
+/*
+ * Called with itab_lock held: the least recently used descriptors go
+ * until fd_cap are left, or only nodes in use have one.  The birth time
+ * is kept to tell the file from another that takes its inode number.
+ */
+static void
+inode_evict_locked(void)
+{
+	struct inode	*ip;
+	struct statx	 stx;
+
+	while (nfds > fd_cap && (ip = TAILQ_LAST(&lru, ilru)) != NULL) {
+		TAILQ_REMOVE(&lru, ip, lru);
+		ip->on_lru = 0;
+		ip->has_btime = statx(ip->fd, "", AT_EMPTY_PATH |
+		    AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
+		    (stx.stx_mask & STATX_BTIME);
+		if (ip->has_btime) {
+			ip->btime_sec = stx.stx_btime.tv_sec;
+			ip->btime_nsec = stx.stx_btime.tv_nsec;
+		}
+		close(ip->fd);
+		ip->fd = -1;
+		nfds--;
+	}
+}
+
+/* Whether fd is the file the evicted node ip was; itab_lock held. */
+static int
+inode_same(const struct inode *ip, int fd)
+{
+	struct statx	 stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
+	    STATX_TYPE | STATX_INO | STATX_BTIME, &stx) == -1)
+		return 0;
+	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != ip->dev ||
+	    stx.stx_ino != ip->ino || (stx.stx_mode & S_IFMT) != ip->type)
+		return 0;
+	if (ip->has_btime && (!(stx.stx_mask & STATX_BTIME) ||
+	    stx.stx_btime.tv_sec != ip->btime_sec ||
+	    stx.stx_btime.tv_nsec != ip->btime_nsec))
+		return 0;
+	return 1;
+}
+
+/*
+ * Called with itab_lock held: dir lost a node found in it, and goes too
+ * if nothing else keeps it, and so on up.  Those are directories, with
+ * no backing id: their descriptors are closed here.
+ */
+static void
+inode_drop_up_locked(struct inode *dir)
+{
+	struct inode	*up;
+	int32_t		 backing;
+	int		 fd;
+
+	for (; dir != NULL; dir = up) {
+		if (--dir->kids > 0 || dir->refs > 0 || dir->nlookup > 0)
+			return;
+		up = dir->up;
+		dir->up = NULL;
+		if ((fd = inode_free_locked(dir, &backing)) != -1)
+			close(fd);
+	}
+}
+
+/*
+ * Called with itab_lock held: ip was found as name in dir, where it is
+ * looked for once evicted.  A directory is never put below itself.
+ */
+static void
+inode_place_locked(struct inode *ip, struct inode *dir, const char *name)
+{
+	struct inode	*p, *old;
+	char		*n;
+	int		 depth;
+
+	if (ip->nodeid == FUSE_ROOT_ID || !name_is_valid(name) ||
+	    strlen(name) > NAME_MAX)
+		return;
+	if (ip->up == dir && ip->name != NULL && strcmp(ip->name, name) == 0)
+		return;
+	for (p = dir, depth = 0; p != NULL; p = p->up, depth++)
+		if (p == ip || depth == ITAB_DEPTH)
+			return;
+	if ((n = strdup(name)) == NULL)
+		return;
+	free(ip->name);
+	ip->name = n;
+	dir->kids++;
+	old = ip->up;
+	ip->up = dir;
+	if (old != NULL)
+		inode_drop_up_locked(old);
+}
+
+/*
+ * Gives the evicted node ip, which the caller references, a descriptor
+ * again.  From the nearest node above it that has one, each name on the
+ * way is opened where it was last found, and must still be the same
+ * file; the node found is kept in use until the next is.  Returns 0 or
+ * ESTALE.
+ */
+static int
+inode_refind(struct inode *ip)
+{
+	struct inode	*np, *dir, *prev = NULL;
+	char		 name[NAME_MAX + 1];
+	int		 fd, depth, found, error = 0;
+
+	pthread_mutex_lock(&refind_lock);
+	pthread_mutex_lock(&itab_lock);
+	while (ip->fd == -1) {
+		for (np = ip, depth = 0; np->up != NULL && np->up->fd == -1 &&
+		    depth < ITAB_DEPTH; np = np->up, depth++)
+			;
+		if ((dir = np->up) == NULL || dir->fd == -1 ||
+		    np->name == NULL) {
+			error = ESTALE;
+			break;
+		}
+		inode_ref_locked(dir);
+		inode_ref_locked(np);
+		(void)strlcpy(name, np->name, sizeof(name));
+		pthread_mutex_unlock(&itab_lock);
+		fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		pthread_mutex_lock(&itab_lock);
+		if (fd != -1 && np->fd == -1 && inode_same(np, fd)) {
+			np->fd = fd;
+			nfds++;
+		} else if (fd != -1)
+			close(fd);
+		found = np->fd != -1;
+		inode_evict_locked();
+		pthread_mutex_unlock(&itab_lock);
+		inode_put(dir);
+		if (prev != NULL)
+			inode_put(prev);
+		prev = np;
+		pthread_mutex_lock(&itab_lock);
+		if (!found) {
+			error = ESTALE;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&itab_lock);
+	pthread_mutex_unlock(&refind_lock);
+	if (prev != NULL)
+		inode_put(prev);
+	log_debug("%s: node %#llx %s", __func__, (unsigned long long)ip->nodeid,
+	    error == 0 ? "found again" : "not found again");
+	return error;
+}
+
 /*
  * Where the next worker will look for the node: the name it was last
  * found under, in the directory node parent.
@@ -191,12 +409,15 @@ inode_record(const struct inode *ip)
 void
 inode_note_name(struct inode *ip, uint64_t parent, const char *name)
 {
+	struct inode	*dir;
 	struct rs_node	*r;
+	uint32_t	 idx = (uint32_t)parent;
 
 	__atomic_store_n(&ip->parent, parent, __ATOMIC_RELAXED);
-	if (!restart_active())
-		return;
 	pthread_mutex_lock(&itab_lock);
+	if (idx != 0 && idx < hiwat && slots[idx].gen == parent >> 32 &&
+	    (dir = slots[idx].ip) != NULL)
+		inode_place_locked(ip, dir, name);
 	if ((r = restart_node((uint32_t)ip->nodeid)) != NULL &&
 	    slots[(uint32_t)ip->nodeid].ip == ip)
 		restart_name(r, parent, name);
@@ -205,19 +426,20 @@ inode_note_name(struct inode *ip, uint64_t parent, const char *name)
 
 /* After a rename through the mount: the node now at name in dir. */
 void
-inode_renamed(const struct inode *dir, const char *name)
+inode_renamed(struct inode *dir, const char *name)
 {
 	struct inode	*ip;
 	struct stat	 st;
 	struct rs_node	*r;
 
-	if (!restart_active() ||
-	    fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+	if (fstatat(dir->fd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return;
 	pthread_mutex_lock(&itab_lock);
-	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL &&
-	    (r = restart_node((uint32_t)ip->nodeid)) != NULL)
-		restart_name(r, dir->nodeid, name);
+	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL) {
+		inode_place_locked(ip, dir, name);
+		if ((r = restart_node((uint32_t)ip->nodeid)) != NULL)
+			restart_name(r, dir->nodeid, name);
+	}
 	pthread_mutex_unlock(&itab_lock);
 }
 
@@ -243,6 +465,7 @@ inode_init(int rootfd)
 	ip->hnext = hash[inode_hashval(ip->dev, ip->ino)];
 	hash[inode_hashval(ip->dev, ip->ino)] = ip;
 	hashcount = 1;
+	nfds = 1;
 	slots[FUSE_ROOT_ID].ip = ip;
 	hiwat = FUSE_ROOT_ID + 1;	/* index 0 is never a node */
 	atomic_store(&wstats.nodes, 1);
@@ -308,6 +531,8 @@ inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
 	ip->type = st.st_mode & S_IFMT;
 	ip->nodeid = (uint64_t)r->gen << 32 | idx;
 	ip->nlookup = r->nlookup;
+	nfds++;
+	inode_place_locked(ip, dir, name);
 	/* Listed we know not when: as if after any listing. */
 	ip->looked_at = ++itab_clock;
 	slots[idx].ip = ip;
@@ -364,6 +589,10 @@ inode_recover(void)
 		freehead = idx;
 	}
 	hiwat = hi;
+	/* Unused until the handles are taken over: evicted as any other. */
+	for (idx = FUSE_ROOT_ID + 1; idx < hi; idx++)
+		if (slots[idx].ip != NULL)
+			inode_idle_locked(slots[idx].ip);
 	pthread_mutex_unlock(&itab_lock);
 	free(state);
 	return lost;
@@ -375,18 +604,23 @@ inode_get(uint64_t nodeid, int *error)
 {
 	struct inode	*ip = NULL;
 	uint32_t	 idx = (uint32_t)nodeid, gen = nodeid >> 32;
+	int		 evicted = 0;
 
 	pthread_mutex_lock(&itab_lock);
 	if (idx != 0 && idx < hiwat && slots[idx].gen == gen &&
-	    (ip = slots[idx].ip) != NULL && ip->nlookup > 0)
-		ip->refs++;
-	else
+	    (ip = slots[idx].ip) != NULL && ip->nlookup > 0 && !ip->stale) {
+		inode_ref_locked(ip);
+		evicted = ip->fd == -1;
+	} else
 		ip = NULL;
 	pthread_mutex_unlock(&itab_lock);
 	if (ip == NULL) {
 		log_debug("%s: stale node %#llx", __func__,
 		    (unsigned long long)nodeid);
 		*error = ESTALE;
+	} else if (evicted && (*error = inode_refind(ip)) != 0) {
+		inode_put(ip);
+		ip = NULL;
 	}
 	return ip;
 }
@@ -411,11 +645,10 @@ inode_get_dir(uint64_t nodeid, int *error)
 static void
 inode_release_fd(int fd, int32_t backing)
 {
-	if (fd == -1)
-		return;
 	if (backing > 0)
 		passthrough_forget(backing, fd);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 }
 
 /*
@@ -431,6 +664,13 @@ inode_free_locked(struct inode *ip, int32_t *backing)
 
 	/* No open is left: a backing id here is one kept unused. */
 	*backing = ip->backing_id;
+	if (ip->on_lru)
+		TAILQ_REMOVE(&lru, ip, lru);
+	if (fd != -1)
+		nfds--;
+	if (ip->up != NULL)
+		inode_drop_up_locked(ip->up);
+	free(ip->name);
 	slots[idx].ip = NULL;
 	slots[idx].gen++;
 	if ((r = restart_node(idx)) != NULL) {
@@ -454,8 +694,12 @@ inode_put(struct inode *ip)
 	if (ip->refs == 0)
 		fatalx("%s: node %#llx not referenced", __func__,
 		    (unsigned long long)ip->nodeid);
-	if (--ip->refs == 0 && ip->nlookup == 0)
-		fd = inode_free_locked(ip, &backing);
+	if (--ip->refs == 0) {
+		if (ip->nlookup == 0 && ip->kids == 0)
+			fd = inode_free_locked(ip, &backing);
+		else
+			inode_idle_locked(ip);
+	}
 	pthread_mutex_unlock(&itab_lock);
 	inode_release_fd(fd, backing);
 }
@@ -483,7 +727,7 @@ inode_take_lookup(struct inode *ip)
 {
 	ip->nlookup++;
 	ip->looked_at = ++itab_clock;
-	ip->refs++;
+	inode_ref_locked(ip);
 	inode_record(ip);
 }
 
@@ -503,11 +747,25 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 		return ENOMEM;
 	}
 	pthread_mutex_lock(&itab_lock);
-	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL) {
+	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
+	    ip->fd == -1 && !inode_same(ip, fd)) {
+		/* Another file has the number of one we lost sight of. */
+		(void)inode_unhash(ip);
+		ip->stale = 1;
+		ip = NULL;
+	}
+	if (ip != NULL) {
+		if (ip->fd == -1) {
+			ip->fd = fd;
+			nfds++;
+			fd = -1;
+		}
 		inode_take_lookup(ip);
+		inode_evict_locked();
 		pthread_mutex_unlock(&itab_lock);
 		free(nip);
-		close(fd);
+		if (fd != -1)
+			close(fd);
 		*ipp = ip;
 		return 0;
 	}
@@ -532,6 +790,8 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	nip->hnext = hash[h];
 	hash[h] = nip;
 	inode_record(nip);
+	nfds++;
+	inode_evict_locked();
 	pthread_mutex_unlock(&itab_lock);
 	atomic_fetch_add(&wstats.nodes, 1);
 	*ipp = nip;
@@ -550,7 +810,7 @@ inode_held(const struct stat *st)
 
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
-	    ip->type == (st->st_mode & S_IFMT))
+	    ip->fd != -1 && ip->type == (st->st_mode & S_IFMT))
 		inode_take_lookup(ip);
 	else
 		ip = NULL;
@@ -575,6 +835,19 @@ name_open(const struct inode *dir, const char *name, struct stat *st)
 	return fd;
 }
 
+/* Whether we hold the node of (dev, ino), with its descriptor. */
+static int
+inode_open(dev_t dev, ino_t ino)
+{
+	struct inode	*ip;
+	int		 held;
+
+	pthread_mutex_lock(&itab_lock);
+	held = (ip = inode_hashed(dev, ino)) != NULL && ip->fd != -1;
+	pthread_mutex_unlock(&itab_lock);
+	return held;
+}
+
 /*
  * One name in a directory node, never following a symlink.  The kernel
  * asks again about names it knows, each time their entry times out: a
@@ -591,9 +864,7 @@ inode_lookup(struct inode *dir, const char *name, ino_t ino,
 	int	 fd, error, held;
 
 	if (ino != 0) {
-		pthread_mutex_lock(&itab_lock);
-		held = inode_hashed(dir->dev, ino) != NULL;
-		pthread_mutex_unlock(&itab_lock);
+		held = inode_open(dir->dev, ino);
 	} else
 		held = __atomic_load_n(&dir->lookup_held, __ATOMIC_RELAXED);
 	if (held) {
@@ -630,9 +901,7 @@ inode_lookup_ahead(struct inode *dir, const char *name, ino_t ino,
 {
 	int	 held;
 
-	pthread_mutex_lock(&itab_lock);
-	held = inode_hashed(dir->dev, ino) != NULL;
-	pthread_mutex_unlock(&itab_lock);
+	held = inode_open(dir->dev, ino);
 	*fdp = -1;
 	if (held)
 		return fstatat(dir->fd, name, st, AT_SYMLINK_NOFOLLOW) == -1 ?
@@ -735,10 +1004,10 @@ inode_forget(uint64_t nodeid, uint64_t nlookup)
 		inode_record(ip);
 		if (ip->nlookup == 0) {
 			inode_forgot_locked(ip);
-			if (inode_unhash(ip) == -1)
+			if (!ip->stale && inode_unhash(ip) == -1)
 				fatalx("%s: node %#llx not hashed", __func__,
 				    (unsigned long long)nodeid);
-			if (ip->refs == 0)
+			if (ip->refs == 0 && ip->kids == 0)
 				fd = inode_free_locked(ip, &backing);
 		}
 	}

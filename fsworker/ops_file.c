@@ -161,14 +161,16 @@ file_init(int rootfd)
  * neither writes nor truncates.
  */
 static int
-file_handle(int fd, struct inode *ip, int rdonly, struct fuse_open_out *o)
+file_handle(const struct req *req, int fd, struct inode *ip, int rdonly,
+    struct fuse_open_out *o)
 {
 	int32_t		 id;
 	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
 	id = passthrough_open(ip, fd, rdonly);
-	if ((error = handle_new(fd, ip, NULL, id, &o->fh)) != 0) {
+	if ((error = handle_new(fd, ip, NULL, id, req->hdr->uid,
+	    &o->fh)) != 0) {
 		passthrough_close(ip, id);
 		return error;
 	}
@@ -209,7 +211,7 @@ op_open(struct req *req)
 		inode_put(ip);
 		return error;
 	}
-	if ((error = file_handle(fd, ip, !open_is_write(in->flags),
+	if ((error = file_handle(req, fd, ip, !open_is_write(in->flags),
 	    &o)) != 0) {
 		close(fd);
 		inode_put(ip);
@@ -316,7 +318,7 @@ create_reply(struct req *req, int fd, const char *name)
 	if (name != NULL)
 		inode_note_name(ip, req->hdr->nodeid, name);
 	fill_entry(&out.e, ip, &st);
-	if ((error = file_handle(fd, ip, 0, &out.o)) != 0) {
+	if ((error = file_handle(req, fd, ip, 0, &out.o)) != 0) {
 		inode_forget(ip->nodeid, 1);
 		inode_put(ip);
 		return error;

@@ -506,7 +506,8 @@ passthrough_close(struct inode *ip, int32_t id)
 /*
  * Ends the registration a node kept without an open, once the node is
  * gone (inode.c, which takes id from the node alone: nothing else can
- * reach a node being freed); fd is the node's descriptor.  That of a
+ * reach a node being freed); fd is the node's descriptor, or -1 if it
+ * was evicted (then the close waits as a small one's).  That of a
  * file with no name left and more than PT_URGENT_BLOCKS goes at once:
  * until then its space stays taken.  A smaller one waits with the other
  * closes (an unlink loop then costs fsmount one wake-up per batch, not

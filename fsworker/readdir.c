@@ -43,6 +43,12 @@ struct dirstream {
 	struct timespec	 ahead_time;	/* when the oldest was looked up */
 };
 
+/*
+ * Descriptors looked up ahead and not used yet, in all streams: however
+ * many directories are open, at most FSWORKER_AHEAD_FDS.
+ */
+static atomic_uint	 ahead_fds;
+
 static long
 ms_since(const struct timespec *t)
 {
@@ -81,6 +87,17 @@ dirstream_new(void)
 	return ds;
 }
 
+/* One descriptor looked up ahead is used, or closed if close_it. */
+static void
+dirahead_done(int fd, int close_it)
+{
+	if (fd == -1)
+		return;
+	if (close_it)
+		close(fd);
+	atomic_fetch_sub(&ahead_fds, 1);
+}
+
 /* Closes what was looked up ahead and not used; the stream locked. */
 static void
 dirahead_drop(struct dirstream *ds)
@@ -88,8 +105,7 @@ dirahead_drop(struct dirstream *ds)
 	size_t	 i;
 
 	for (i = ds->ahead_next; i < ds->nahead; i++)
-		if (ds->ahead[i].fd != -1)
-			close(ds->ahead[i].fd);
+		dirahead_done(ds->ahead[i].fd, 1);
 	ds->nahead = ds->ahead_next = 0;
 }
 
@@ -169,7 +185,7 @@ op_opendir(struct req *req)
 		inode_put(ip);
 		return ENOMEM;
 	}
-	if ((error = handle_new(fd, ip, ds, 0, &fh)) != 0) {
+	if ((error = handle_new(fd, ip, ds, 0, req->hdr->uid, &fh)) != 0) {
 		dirstream_free(ds);
 		close(fd);
 		inode_put(ip);
@@ -211,8 +227,7 @@ dirfill_lookup(struct dirfill *df, const struct dirent64 *d,
 	while (ds->ahead_next < ds->nahead &&
 	    ds->ahead[ds->ahead_next].pos < ds->pos) {
 		a = &ds->ahead[ds->ahead_next++];
-		if (a->fd != -1)
-			close(a->fd);
+		dirahead_done(a->fd, 1);
 	}
 	if (ds->ahead_next < ds->nahead &&
 	    ds->ahead[ds->ahead_next].pos == ds->pos) {
@@ -220,6 +235,7 @@ dirfill_lookup(struct dirfill *df, const struct dirent64 *d,
 		st = a->st;
 		error = inode_lookup_finish(df->dir, d->d_name, a->fd, &st,
 		    &ip);
+		dirahead_done(a->fd, 0);
 	} else
 		error = inode_lookup(df->dir, d->d_name, d->d_ino, &st, &ip);
 	if (error != 0)
@@ -313,8 +329,8 @@ dirahead_fill(struct dirstream *ds, struct handle *hp, size_t count)
 	for (i = ds->ahead_next, n = 0; i < ds->nahead; i++) {
 		if (ds->ahead[i].pos >= ds->pos)
 			ds->ahead[n++] = ds->ahead[i];
-		else if (ds->ahead[i].fd != -1)
-			close(ds->ahead[i].fd);
+		else
+			dirahead_done(ds->ahead[i].fd, 1);
 	}
 	ds->nahead = n;
 	ds->ahead_next = 0;
@@ -334,10 +350,14 @@ dirahead_fill(struct dirstream *ds, struct handle *hp, size_t count)
 	for (; pos < ds->len && ds->nahead < count; pos += d->d_reclen) {
 		d = (struct dirent64 *)(ds->buf + pos);
 		a = &ds->ahead[ds->nahead];
+		if (atomic_load(&ahead_fds) >= FSWORKER_AHEAD_FDS)
+			break;
 		if (is_dot_or_dotdot(d->d_name) ||
 		    inode_lookup_ahead(hp->inode, d->d_name, d->d_ino, &a->st,
 		    &a->fd) != 0)
 			continue;
+		if (a->fd != -1)
+			atomic_fetch_add(&ahead_fds, 1);
 		a->pos = pos;
 		ds->nahead++;
 	}
