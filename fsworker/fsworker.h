@@ -293,7 +293,7 @@ void		 inode_init(int);
 void		 inode_set_fd_cap(unsigned int);
 uint32_t	 inode_recover(void);
 void		 inode_trim(void);
-void		 inode_note_name(struct inode *, uint64_t,
+int		 inode_note_name(struct inode *, uint64_t,
 		    const char *);
 void		 inode_renamed(struct inode *, const char *);
 struct inode	*inode_get(uint64_t, int *);

@@ -232,9 +232,11 @@ inode_ref_locked(struct inode *ip)
 /*
  * Called with itab_lock held as a node still known falls unused: it may
  * lose its descriptor once others were used since.  One with no place
- * to be found again keeps it (the root, a node met only as "..", an
- * unnamed file).  A backing id passthrough.c keeps unused stays: the
- * registration holds a file of its own.
+ * to be found again keeps it: the root, and a file never named, made
+ * with O_TMPFILE, which the kernel forgets once its last handle is
+ * closed, so there are never more of those than handles.  A backing id
+ * passthrough.c keeps unused stays: the registration holds a file of
+ * its own.
  */
 static void
 inode_idle_locked(struct inode *ip)
@@ -316,9 +318,13 @@ inode_drop_up_locked(struct inode *dir)
 
 /*
  * Called with itab_lock held: ip was found as name in dir, where it is
- * looked for once evicted.  A directory is never put below itself.
+ * looked for once evicted.  A directory is never put below itself, nor
+ * more than ITAB_DEPTH directories deep, which is what a search climbs:
+ * one with no place then is ELOOP, for a node that could never be
+ * evicted would keep its descriptor as long as the kernel likes.  Any
+ * other node has a place in any directory.
  */
-static void
+static int
 inode_place_locked(struct inode *ip, struct inode *dir, const char *name)
 {
 	struct inode	*p, *old;
@@ -327,14 +333,16 @@ inode_place_locked(struct inode *ip, struct inode *dir, const char *name)
 
 	if (ip->nodeid == FUSE_ROOT_ID || !name_is_valid(name) ||
 	    strlen(name) > NAME_MAX)
-		return;
+		return 0;
 	if (ip->up == dir && ip->name != NULL && strcmp(ip->name, name) == 0)
-		return;
-	for (p = dir, depth = 0; p != NULL; p = p->up, depth++)
-		if (p == ip || depth == ITAB_DEPTH)
-			return;
+		return 0;
+	if (ip->type == S_IFDIR) {
+		for (p = dir, depth = 0; p != NULL; p = p->up, depth++)
+			if (p == ip || depth == ITAB_DEPTH - 1)
+				return ip->up == NULL ? ELOOP : 0;
+	}
 	if ((n = strdup(name)) == NULL)
-		return;
+		return ip->up == NULL ? ENOMEM : 0;
 	free(ip->name);
 	ip->name = n;
 	dir->kids++;
@@ -342,6 +350,7 @@ inode_place_locked(struct inode *ip, struct inode *dir, const char *name)
 	ip->up = dir;
 	if (old != NULL)
 		inode_drop_up_locked(old);
+	return 0;
 }
 
 /*
@@ -404,24 +413,45 @@ inode_refind(struct inode *ip)
 
 /*
  * Where the next worker will look for the node: the name it was last
- * found under, in the directory node parent.
+ * found under, in the directory node parent.  Returns 0, or an error
+ * when the node, which has no other place, cannot be placed there: the
+ * caller then undoes the lookup it took.
  */
-void
+int
 inode_note_name(struct inode *ip, uint64_t parent, const char *name)
 {
 	struct inode	*dir;
 	struct rs_node	*r;
 	uint32_t	 idx = (uint32_t)parent;
+	int		 error = 0;
 
 	__atomic_store_n(&ip->parent, parent, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&itab_lock);
 	if (idx != 0 && idx < hiwat && slots[idx].gen == parent >> 32 &&
 	    (dir = slots[idx].ip) != NULL)
-		inode_place_locked(ip, dir, name);
-	if ((r = restart_node((uint32_t)ip->nodeid)) != NULL &&
+		error = inode_place_locked(ip, dir, name);
+	if (error == 0 && (r = restart_node((uint32_t)ip->nodeid)) != NULL &&
 	    slots[(uint32_t)ip->nodeid].ip == ip)
 		restart_name(r, parent, name);
 	pthread_mutex_unlock(&itab_lock);
+	return error;
+}
+
+/* A lookup of name in dir that took *ipp, kept only if it has a place. */
+static int
+inode_lookup_place(struct inode *dir, const char *name, struct inode **ipp)
+{
+	int	 error;
+
+	if ((error = inode_note_name(*ipp, dir->nodeid, name)) != 0) {
+		log_debug("%s: node %#llx has no place in %#llx", __func__,
+		    (unsigned long long)(*ipp)->nodeid,
+		    (unsigned long long)dir->nodeid);
+		inode_forget((*ipp)->nodeid, 1);
+		inode_put(*ipp);
+		*ipp = NULL;
+	}
+	return error;
 }
 
 /* After a rename through the mount: the node now at name in dir. */
@@ -436,7 +466,7 @@ inode_renamed(struct inode *dir, const char *name)
 		return;
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st.st_dev, st.st_ino)) != NULL) {
-		inode_place_locked(ip, dir, name);
+		(void)inode_place_locked(ip, dir, name);
 		if ((r = restart_node((uint32_t)ip->nodeid)) != NULL)
 			restart_name(r, dir->nodeid, name);
 	}
@@ -532,7 +562,7 @@ inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
 	ip->nodeid = (uint64_t)r->gen << 32 | idx;
 	ip->nlookup = r->nlookup;
 	nfds++;
-	inode_place_locked(ip, dir, name);
+	(void)inode_place_locked(ip, dir, name);
 	/* Listed we know not when: as if after any listing. */
 	ip->looked_at = ++itab_clock;
 	slots[idx].ip = ip;
@@ -886,8 +916,7 @@ inode_lookup(struct inode *dir, const char *name, ino_t ino,
 	if (ino == 0)
 		__atomic_store_n(&dir->lookup_held, held, __ATOMIC_RELAXED);
 found:
-	inode_note_name(*ipp, dir->nodeid, name);
-	return 0;
+	return inode_lookup_place(dir, name, ipp);
 }
 
 /*
@@ -924,8 +953,7 @@ inode_lookup_finish(struct inode *dir, const char *name, int fd,
 			return inode_lookup(dir, name, 0, st, ipp);
 	} else if ((error = inode_add_fd(fd, st, ipp)) != 0)
 		return error;
-	inode_note_name(*ipp, dir->nodeid, name);
-	return 0;
+	return inode_lookup_place(dir, name, ipp);
 }
 
 /*

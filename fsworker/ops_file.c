@@ -315,8 +315,12 @@ create_reply(struct req *req, int fd, const char *name)
 		return errno;
 	if ((error = inode_add_fd(pathfd, &st, &ip)) != 0)
 		return error;
-	if (name != NULL)
-		inode_note_name(ip, req->hdr->nodeid, name);
+	if (name != NULL &&
+	    (error = inode_note_name(ip, req->hdr->nodeid, name)) != 0) {
+		inode_forget(ip->nodeid, 1);
+		inode_put(ip);
+		return error;
+	}
 	fill_entry(&out.e, ip, &st);
 	if ((error = file_handle(req, fd, ip, 0, &out.o)) != 0) {
 		inode_forget(ip->nodeid, 1);

@@ -211,6 +211,62 @@ refind_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case deep cleanup
+deep_head()
+{
+	atf_set descr "Directories deeper than a search for an evicted node" \
+	    "climbs are refused with ELOOP; files in the deepest allowed" \
+	    "one are evicted like any other and found again quickly"
+	atf_set require.user root
+	atf_set timeout 600
+}
+deep_body()
+{
+	shared_mount timeout=600
+	mkdir "$w/S/other"
+	mkfiles "$w/S/other" 6000
+	# 4100 levels natively; 8000 files in level 4095.
+	python3 - "$w/S" <<'EOF'
+import os, sys
+os.chdir(sys.argv[1])
+for i in range(1, 4101):
+    os.mkdir("d")
+    os.chdir("d")
+    if i == 4095:
+        for j in range(8000):
+            with open("f%d" % j, "w") as f:
+                f.write("f%d\n" % j)
+EOF
+	[ $? -eq 0 ] || atf_fail "cannot make the tree"
+	# Through the mount, as a user: the walk stops at level 4096.
+	as_user "$TESTUSER" python3 - "$w/M" "$w/M/other" >deep.out <<'EOF'
+import errno, os, sys, time
+os.chdir(sys.argv[1])
+level = 0
+try:
+    while True:
+        os.chdir("d")
+        level += 1
+except OSError as e:
+    print(level, errno.errorcode[e.errno])
+for j in range(8000):
+    os.stat("f%d" % j)
+# Every node on the way evicted; f0 is then found from the root down.
+for name in os.listdir(sys.argv[2]):
+    os.stat(os.path.join(sys.argv[2], name))
+t = time.time()
+with open("f0") as f:
+    sys.stdout.write(f.read())
+sys.stderr.write("f0 found again in %.3f s\n" % (time.time() - t))
+EOF
+	atf_check -o inline:"4095 ELOOP\nf0\n" cat deep.out
+	fds_below $((NODE_FDS + OTHER_FDS))
+}
+deep_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_test_case million cleanup
 million_head()
 {
@@ -264,5 +320,6 @@ atf_init_test_cases()
 	atf_add_test_case shared_worker
 	atf_add_test_case handles_bounded
 	atf_add_test_case refind
+	atf_add_test_case deep
 	atf_add_test_case million
 }
