@@ -163,6 +163,13 @@ struct req {
  * in use or among the most recently used (inode.c); the directory node
  * and name it was last found under find it again.
  */
+/* What tells an evicted node's file from another of its number. */
+struct inode_id {
+	uint8_t			 has_btime;
+	int64_t			 btime_sec;
+	uint32_t		 btime_nsec;
+};
+
 struct inode {
 	int			 fd;		/* O_PATH|O_NOFOLLOW, or -1 */
 	dev_t			 dev;
@@ -178,9 +185,7 @@ struct inode {
 	unsigned int		 kids;		/* nodes found in it */
 	uint8_t			 on_lru;
 	uint8_t			 stale;		/* unhashed, nlookup > 0 */
-	uint8_t			 has_btime;
-	int64_t			 btime_sec;
-	uint32_t		 btime_nsec;
+	struct inode_id		 id;		/* when evicted */
 	TAILQ_ENTRY(inode)	 lru;		/* unused, with fd */
 	/* Opens by kind, and the backing file: passthrough.c. */
 	unsigned int		 pt_opens;

@@ -262,12 +262,12 @@ inode_evict_locked(void)
 	while (nfds > fd_cap && (ip = TAILQ_LAST(&lru, ilru)) != NULL) {
 		TAILQ_REMOVE(&lru, ip, lru);
 		ip->on_lru = 0;
-		ip->has_btime = statx(ip->fd, "", AT_EMPTY_PATH |
+		ip->id.has_btime = statx(ip->fd, "", AT_EMPTY_PATH |
 		    AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
 		    (stx.stx_mask & STATX_BTIME);
-		if (ip->has_btime) {
-			ip->btime_sec = stx.stx_btime.tv_sec;
-			ip->btime_nsec = stx.stx_btime.tv_nsec;
+		if (ip->id.has_btime) {
+			ip->id.btime_sec = stx.stx_btime.tv_sec;
+			ip->id.btime_nsec = stx.stx_btime.tv_nsec;
 		}
 		close(ip->fd);
 		ip->fd = -1;
@@ -275,21 +275,25 @@ inode_evict_locked(void)
 	}
 }
 
-/* Whether fd is the file the evicted node ip was; itab_lock held. */
+/*
+ * Whether fd is the file the evicted node ip was, id its identity as
+ * copied under itab_lock: 1 if so, 0 if not, -1 if that cannot be told
+ * now (errno), which makes nothing stale.
+ */
 static int
-inode_same(const struct inode *ip, int fd)
+inode_same(const struct inode *ip, const struct inode_id *id, int fd)
 {
 	struct statx	 stx;
 
 	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW,
 	    STATX_TYPE | STATX_INO | STATX_BTIME, &stx) == -1)
-		return 0;
+		return -1;
 	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != ip->dev ||
 	    stx.stx_ino != ip->ino || (stx.stx_mode & S_IFMT) != ip->type)
 		return 0;
-	if (ip->has_btime && (!(stx.stx_mask & STATX_BTIME) ||
-	    stx.stx_btime.tv_sec != ip->btime_sec ||
-	    stx.stx_btime.tv_nsec != ip->btime_nsec))
+	if (id->has_btime && (!(stx.stx_mask & STATX_BTIME) ||
+	    stx.stx_btime.tv_sec != id->btime_sec ||
+	    stx.stx_btime.tv_nsec != id->btime_nsec))
 		return 0;
 	return 1;
 }
@@ -354,58 +358,85 @@ inode_place_locked(struct inode *ip, struct inode *dir, const char *name)
 }
 
 /*
+ * One step down for inode_refind(): np, evicted or not, found again as
+ * its name in dir, which has a descriptor.  Both are referenced.  The
+ * open and the check of what it opened are done without itab_lock.
+ */
+static int
+inode_refind_step(struct inode *dir, struct inode *np)
+{
+	struct inode_id	 id;
+	char		 name[NAME_MAX + 1];
+	int		 fd, same, found;
+
+	pthread_mutex_lock(&itab_lock);
+	if (np->fd != -1) {
+		pthread_mutex_unlock(&itab_lock);
+		return 0;
+	}
+	if (np->up != dir || np->name == NULL) {
+		pthread_mutex_unlock(&itab_lock);
+		return ESTALE;
+	}
+	(void)strlcpy(name, np->name, sizeof(name));
+	id = np->id;
+	pthread_mutex_unlock(&itab_lock);
+	fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	same = fd != -1 && inode_same(np, &id, fd) == 1;
+	pthread_mutex_lock(&itab_lock);
+	if (same && np->fd == -1) {
+		np->fd = fd;
+		nfds++;
+		fd = -1;
+	}
+	found = np->fd != -1;
+	inode_evict_locked();
+	pthread_mutex_unlock(&itab_lock);
+	if (fd != -1)
+		close(fd);
+	return found ? 0 : ESTALE;
+}
+
+/*
  * Gives the evicted node ip, which the caller references, a descriptor
- * again.  From the nearest node above it that has one, each name on the
- * way is opened where it was last found, and must still be the same
- * file; the node found is kept in use until the next is.  Returns 0 or
- * ESTALE.
+ * again.  One climb under itab_lock takes the evicted nodes above it,
+ * up to the nearest with a descriptor; then each name on the way down
+ * is opened where it was last found, and must still be the same file.
+ * A node keeps its reference until the next below it is found, so at
+ * most two descriptors are held beyond the cap.  Returns 0 or ESTALE.
  */
 static int
 inode_refind(struct inode *ip)
 {
-	struct inode	*np, *dir, *prev = NULL;
-	char		 name[NAME_MAX + 1];
-	int		 fd, depth, found, error = 0;
+	/* The evicted nodes from ip up; refind_lock. */
+	static struct inode *chain[ITAB_DEPTH + 1];
+	struct inode	*np, *dir = NULL;
+	int		 i, n = 0, error = 0;
 
 	pthread_mutex_lock(&refind_lock);
 	pthread_mutex_lock(&itab_lock);
-	while (ip->fd == -1) {
-		for (np = ip, depth = 0; np->up != NULL && np->up->fd == -1 &&
-		    depth < ITAB_DEPTH; np = np->up, depth++)
-			;
-		if ((dir = np->up) == NULL || dir->fd == -1 ||
-		    np->name == NULL) {
+	for (np = ip; np->fd == -1; np = np->up) {
+		if (n == ITAB_DEPTH + 1 || np->up == NULL || np->name == NULL) {
 			error = ESTALE;
 			break;
 		}
-		inode_ref_locked(dir);
 		inode_ref_locked(np);
-		(void)strlcpy(name, np->name, sizeof(name));
-		pthread_mutex_unlock(&itab_lock);
-		fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		pthread_mutex_lock(&itab_lock);
-		if (fd != -1 && np->fd == -1 && inode_same(np, fd)) {
-			np->fd = fd;
-			nfds++;
-		} else if (fd != -1)
-			close(fd);
-		found = np->fd != -1;
-		inode_evict_locked();
-		pthread_mutex_unlock(&itab_lock);
-		inode_put(dir);
-		if (prev != NULL)
-			inode_put(prev);
-		prev = np;
-		pthread_mutex_lock(&itab_lock);
-		if (!found) {
-			error = ESTALE;
-			break;
-		}
+		chain[n++] = np;
 	}
+	if (error == 0)
+		inode_ref_locked(dir = np);
 	pthread_mutex_unlock(&itab_lock);
+	for (i = n - 1; error == 0 && i >= 0; i--) {
+		np = chain[i];
+		error = inode_refind_step(dir, np);
+		inode_put(dir);
+		dir = np;
+	}
+	if (dir != NULL)
+		inode_put(dir);
+	for (; i >= 0; i--)
+		inode_put(chain[i]);
 	pthread_mutex_unlock(&refind_lock);
-	if (prev != NULL)
-		inode_put(prev);
 	log_debug("%s: node %#llx %s", __func__, (unsigned long long)ip->nodeid,
 	    error == 0 ? "found again" : "not found again");
 	return error;
@@ -771,6 +802,7 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	struct inode	*ip, *nip;
 	size_t		 h;
 	uint32_t	 idx;
+	int		 same, error;
 
 	if ((nip = calloc(1, sizeof(*nip))) == NULL) {
 		close(fd);
@@ -778,7 +810,14 @@ inode_add_fd(int fd, struct stat *st, struct inode **ipp)
 	}
 	pthread_mutex_lock(&itab_lock);
 	if ((ip = inode_hashed(st->st_dev, st->st_ino)) != NULL &&
-	    ip->fd == -1 && !inode_same(ip, fd)) {
+	    ip->fd == -1 && (same = inode_same(ip, &ip->id, fd)) != 1) {
+		if (same == -1) {
+			error = errno;
+			pthread_mutex_unlock(&itab_lock);
+			free(nip);
+			close(fd);
+			return error;
+		}
 		/* Another file has the number of one we lost sight of. */
 		(void)inode_unhash(ip);
 		ip->stale = 1;
