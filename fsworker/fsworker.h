@@ -163,11 +163,21 @@ struct req {
  * in use or among the most recently used (inode.c); the directory node
  * and name it was last found under find it again.
  */
-/* What tells an evicted node's file from another of its number. */
+/*
+ * What tells an evicted node's file from another of its number: birth
+ * time, file handle (which carries the inode's generation), or both.
+ * Handles are a few bytes long (8 on ext4 and xfs, 12 on tmpfs, 20 on
+ * btrfs); a longer one is not kept.
+ */
+#define INODE_FH_MAX	20
+
 struct inode_id {
-	uint8_t			 has_btime;
 	int64_t			 btime_sec;
 	uint32_t		 btime_nsec;
+	int32_t			 fh_type;
+	uint8_t			 has_btime;
+	uint8_t			 fh_len;
+	unsigned char		 fh[INODE_FH_MAX];
 };
 
 struct inode {
@@ -185,6 +195,7 @@ struct inode {
 	unsigned int		 kids;		/* nodes found in it */
 	uint8_t			 on_lru;
 	uint8_t			 stale;		/* unhashed, nlookup > 0 */
+	uint8_t			 no_id;		/* never evicted: see inode.c */
 	struct inode_id		 id;		/* when evicted */
 	TAILQ_ENTRY(inode)	 lru;		/* unused, with fd */
 	/* Opens by kind, and the backing file: passthrough.c. */

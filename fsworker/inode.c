@@ -241,7 +241,7 @@ inode_ref_locked(struct inode *ip)
 static void
 inode_idle_locked(struct inode *ip)
 {
-	if (ip->fd == -1 || ip->up == NULL || ip->on_lru)
+	if (ip->fd == -1 || ip->up == NULL || ip->on_lru || ip->no_id)
 		return;
 	TAILQ_INSERT_HEAD(&lru, ip, lru);
 	ip->on_lru = 1;
@@ -249,30 +249,79 @@ inode_idle_locked(struct inode *ip)
 }
 
 /*
+ * The identity of fd's file, to find it again (inode_same()): its birth
+ * time and file handle, where the file system has them.  0, or -1 if
+ * it has neither, for then an inode number reused for another file at
+ * the node's name would pass for it.
+ */
+static int
+inode_id_get(int fd, struct inode_id *id)
+{
+	union {
+		struct file_handle	fh;
+		unsigned char		buf[sizeof(struct file_handle) +
+					    INODE_FH_MAX];
+	} h;
+	struct statx	 stx;
+	int		 mntid;
+
+	memset(id, 0, sizeof(*id));
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BTIME,
+	    &stx) == 0 && (stx.stx_mask & STATX_BTIME)) {
+		id->has_btime = 1;
+		id->btime_sec = stx.stx_btime.tv_sec;
+		id->btime_nsec = stx.stx_btime.tv_nsec;
+	}
+	h.fh.handle_bytes = INODE_FH_MAX;
+	if (name_to_handle_at(fd, "", &h.fh, &mntid, AT_EMPTY_PATH) == 0 &&
+	    h.fh.handle_bytes <= INODE_FH_MAX) {
+		id->fh_type = h.fh.handle_type;
+		id->fh_len = h.fh.handle_bytes;
+		memcpy(id->fh, h.fh.f_handle, id->fh_len);
+	}
+	return id->has_btime || id->fh_len > 0 ? 0 : -1;
+}
+
+/*
  * Called with itab_lock held: the least recently used descriptors go
- * until fd_cap are left, or only nodes in use have one.  The birth time
- * is kept to tell the file from another that takes its inode number.
+ * until fd_cap are left, or only nodes in use have one.  A node whose
+ * file cannot be told from another keeps its descriptor for good.
  */
 static void
 inode_evict_locked(void)
 {
 	struct inode	*ip;
-	struct statx	 stx;
 
 	while (nfds > fd_cap && (ip = TAILQ_LAST(&lru, ilru)) != NULL) {
 		TAILQ_REMOVE(&lru, ip, lru);
 		ip->on_lru = 0;
-		ip->id.has_btime = statx(ip->fd, "", AT_EMPTY_PATH |
-		    AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) == 0 &&
-		    (stx.stx_mask & STATX_BTIME);
-		if (ip->id.has_btime) {
-			ip->id.btime_sec = stx.stx_btime.tv_sec;
-			ip->id.btime_nsec = stx.stx_btime.tv_nsec;
+		if (inode_id_get(ip->fd, &ip->id) == -1) {
+			ip->no_id = 1;
+			continue;
 		}
 		close(ip->fd);
 		ip->fd = -1;
 		nfds--;
 	}
+}
+
+/* The file-handle half of inode_same(). */
+static int
+inode_same_handle(const struct inode_id *id, int fd)
+{
+	union {
+		struct file_handle	fh;
+		unsigned char		buf[sizeof(struct file_handle) +
+					    INODE_FH_MAX];
+	} h;
+	int		 mntid;
+
+	h.fh.handle_bytes = INODE_FH_MAX;
+	if (name_to_handle_at(fd, "", &h.fh, &mntid, AT_EMPTY_PATH) == -1)
+		return errno == EOVERFLOW || errno == EOPNOTSUPP ? 0 : -1;
+	return h.fh.handle_type == id->fh_type &&
+	    h.fh.handle_bytes == id->fh_len &&
+	    memcmp(h.fh.f_handle, id->fh, id->fh_len) == 0;
 }
 
 /*
@@ -295,7 +344,7 @@ inode_same(const struct inode *ip, const struct inode_id *id, int fd)
 	    stx.stx_btime.tv_sec != id->btime_sec ||
 	    stx.stx_btime.tv_nsec != id->btime_nsec))
 		return 0;
-	return 1;
+	return id->fh_len == 0 ? 1 : inode_same_handle(id, fd);
 }
 
 /*

@@ -46,7 +46,11 @@ const struct sandbox_syscall sandbox_worker_syscalls[] = {
 	SC_ALLOW(close,		"FORGET, RELEASE, FLUSH, failed lookups"),
 	SC_ALLOW(newfstatat,	"LOOKUP, GETATTR and every reply's "
 				"attributes"),
-	SC_ALLOW(statx,		"STATX"),
+	SC_ALLOW(statx,		"STATX; a node's birth time when it is "
+				"evicted and found again"),
+	SC_ALLOW(name_to_handle_at, "an evicted node's file handle, whose "
+				"generation tells its file from a later one "
+				"with its inode number"),
 	SC_ALLOW(readlinkat,	"READLINK"),
 	SC_ALLOW(mknodat,	"MKNOD"),
 	SC_ALLOW(mkdirat,	"MKDIR"),

@@ -267,6 +267,49 @@ deep_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case generation cleanup
+generation_head()
+{
+	atf_set descr "On a file system without birth times, a file removed" \
+	    "beside the mount whose inode number a new file at its name" \
+	    "takes is told from it by its file handle's generation"
+	atf_set require.user root
+	atf_set timeout 300
+}
+generation_body()
+{
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/S" "$w/M"
+	# 128-byte inodes have no room for a birth time.
+	truncate -s 64m ext4.img
+	atf_check -o ignore -e ignore mkfs.ext4 -q -F -I 128 ext4.img
+	mount -o loop ext4.img "$w/S" || atf_fail "cannot mount the image"
+	echo "$w/S" >loop.mnt
+	mkdir "$w/S/d" "$w/S/e"
+	echo "old, and longer" >"$w/S/d/f"
+	mkfiles "$w/S/e" 6000
+	atf_check -o inline:"-\n" stat -c %w "$w/S/d/f"
+	atf_check fsctl mount -o cache=always,timeout=600 "$w/S" "$w/M"
+	atf_check -o inline:"old, and longer\n" cat "$w/M/d/f"
+	# Evicted, then replaced under the same inode number.
+	atf_check -o ignore find "$w/M/e" -type f -exec stat {} +
+	ino=$(stat -c %i "$w/S/d/f")
+	rm "$w/S/d/f"
+	echo "new" >"$w/S/d/f"
+	[ "$(stat -c %i "$w/S/d/f")" = "$ino" ] ||
+	    atf_skip "ext4 gave the new file another inode number"
+	atf_check -o inline:"new\n" cat "$w/M/d/f"
+	atf_check -o inline:"4\n" stat -c %s "$w/M/d/f"
+	fsm_log | grep -q "inode_refind: node [^ ]* not found again" ||
+	    atf_fail "the old node was not stale"
+}
+generation_cleanup()
+{
+	[ -f loop.mnt ] && umount -l "$(cat loop.mnt)" 2>/dev/null
+	fsm_cleanup
+}
+
 atf_test_case million cleanup
 million_head()
 {
@@ -321,5 +364,6 @@ atf_init_test_cases()
 	atf_add_test_case handles_bounded
 	atf_add_test_case refind
 	atf_add_test_case deep
+	atf_add_test_case generation
 	atf_add_test_case million
 }
