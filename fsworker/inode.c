@@ -582,67 +582,66 @@ inode_init(int rootfd)
 }
 
 /*
- * The recovery of node idx from its record, and of the directories
- * above it first; state[] marks what is decided (RV_*).  Called before
- * the threads start.
+ * The recovery of the nodes of a restartable mount from their records;
+ * state[] marks what is decided (RV_*).  Called before the threads
+ * start.
  */
 #define RV_TODO		0
 #define RV_BUSY		1	/* being recovered: a loop if met again */
 #define RV_OK		2
 #define RV_LOST		3
 
-static int
-inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
+/* The undecided nodes from one up; only before the threads start. */
+static uint32_t		 rv_chain[ITAB_DEPTH + 1];
+
+/* The parent index of record idx, or 0 if the record is unusable. */
+static uint32_t
+inode_recover_parent(uint32_t idx, uint32_t hi)
 {
 	struct rs_node	*r = restart_node(idx), *pr;
-	struct inode	*dir, *ip, *p;
-	struct stat	 st;
-	char		 name[sizeof(r->name)];
-	uint64_t	 parent = r->parent;
-	uint32_t	 pidx = (uint32_t)parent;
-	int		 fd;
+	uint32_t	 pidx = (uint32_t)r->parent;
 
-	if (state[idx] != RV_TODO)
-		return state[idx] == RV_OK;
-	state[idx] = RV_LOST;
 	if (r->nlookup == 0 || memchr(r->name, '\0', sizeof(r->name)) == NULL)
 		return 0;
+	if (!name_is_valid(r->name) || pidx == 0 || pidx >= hi)
+		return 0;
+	if ((pr = restart_node(pidx)) == NULL || pr->gen != r->parent >> 32)
+		return 0;
+	return pidx;
+}
+
+/*
+ * Node idx as its record has it, under its parent's node, which is
+ * recovered.  It has no descriptor: it is found again when first used,
+ * and checked then to be of the recorded (st_dev, st_ino) and type.
+ * Opening every node here would take more descriptors than the worker
+ * has.
+ */
+static int
+inode_recover_node(uint32_t idx)
+{
+	struct rs_node	*r = restart_node(idx);
+	struct inode	*dir, *ip;
+	char		 name[sizeof(r->name)];
+	uint32_t	 pidx = (uint32_t)r->parent;
+
 	memcpy(name, r->name, sizeof(name));
-	if (!name_is_valid(name) || pidx == 0 || pidx >= hi)
-		return 0;
-	if ((pr = restart_node(pidx)) == NULL || pr->gen != parent >> 32)
-		return 0;
-	state[idx] = RV_BUSY;
-	if (pidx != FUSE_ROOT_ID && !inode_recover_one(pidx, hi, state)) {
-		state[idx] = RV_LOST;
-		return 0;
-	}
-	state[idx] = RV_LOST;
 	if ((dir = slots[pidx].ip) == NULL || dir->type != S_IFDIR)
 		return 0;
-	if ((fd = openat(dir->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if (inode_hashed(r->dev, r->ino) != NULL ||
+	    (ip = calloc(1, sizeof(*ip))) == NULL)
 		return 0;
-	if (fstat(fd, &st) == -1 || st.st_dev != r->dev ||
-	    st.st_ino != r->ino || (st.st_mode & S_IFMT) != r->type) {
-		close(fd);
-		return 0;
-	}
-	for (p = hash[inode_hashval(st.st_dev, st.st_ino)]; p != NULL;
-	    p = p->hnext)
-		if (p->dev == st.st_dev && p->ino == st.st_ino)
-			break;
-	if (p != NULL || (ip = calloc(1, sizeof(*ip))) == NULL) {
-		close(fd);
-		return 0;
-	}
-	ip->fd = fd;
-	ip->dev = st.st_dev;
-	ip->ino = st.st_ino;
-	ip->type = st.st_mode & S_IFMT;
+	ip->fd = -1;
+	ip->dev = r->dev;
+	ip->ino = r->ino;
+	ip->type = r->type;
 	ip->nodeid = (uint64_t)r->gen << 32 | idx;
 	ip->nlookup = r->nlookup;
-	nfds++;
-	(void)inode_place_locked(ip, dir, name);
+	if (inode_place_locked(ip, dir, name) != 0 || ip->up == NULL) {
+		free(ip->name);
+		free(ip);
+		return 0;
+	}
 	/* Listed we know not when: as if after any listing. */
 	ip->looked_at = ++itab_clock;
 	slots[idx].ip = ip;
@@ -652,15 +651,44 @@ inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
 	ip->hnext = hash[inode_hashval(ip->dev, ip->ino)];
 	hash[inode_hashval(ip->dev, ip->ino)] = ip;
 	atomic_fetch_add(&wstats.nodes, 1);
-	state[idx] = RV_OK;
 	return 1;
 }
 
 /*
+ * Node idx and the undecided ones above it: one climb, at most
+ * ITAB_DEPTH, then recovered from the top down.  A chain deeper, or
+ * with a loop or an unusable record, is lost.
+ */
+static void
+inode_recover_one(uint32_t idx, uint32_t hi, unsigned char *state)
+{
+	uint32_t	 cur, n = 0;
+	int		 ok;
+
+	for (cur = idx; cur != FUSE_ROOT_ID && state[cur] == RV_TODO;
+	    cur = inode_recover_parent(cur, hi)) {
+		if (n == ITAB_DEPTH + 1 || inode_recover_parent(cur, hi) == 0) {
+			state[cur] = RV_LOST;
+			break;
+		}
+		state[cur] = RV_BUSY;
+		rv_chain[n++] = cur;
+	}
+	ok = cur == FUSE_ROOT_ID || state[cur] == RV_OK;
+	while (n-- > 0) {
+		cur = rv_chain[n];
+		ok = ok && inode_recover_node(cur);
+		state[cur] = ok ? RV_OK : RV_LOST;
+	}
+}
+
+/*
  * A new worker of a restartable mount: every node the kernel still
- * holds, found again where the last worker saw it.  A node not found,
- * or found to be another file, is lost: its slot's generation moves on
- * and the kernel's id for it gets ESTALE.  Returns the number lost.
+ * holds, put back where the last worker saw it, to be found again when
+ * first used.  A node whose record or parent is unusable is lost now:
+ * its slot's generation moves on and the kernel's id for it gets
+ * ESTALE.  One not found then, or found to be another file, is ESTALE
+ * as an evicted node is.  Returns the number lost now.
  */
 uint32_t
 inode_recover(void)
@@ -699,10 +727,6 @@ inode_recover(void)
 		freehead = idx;
 	}
 	hiwat = hi;
-	/* Unused until the handles are taken over: evicted as any other. */
-	for (idx = FUSE_ROOT_ID + 1; idx < hi; idx++)
-		if (slots[idx].ip != NULL)
-			inode_idle_locked(slots[idx].ip);
 	pthread_mutex_unlock(&itab_lock);
 	free(state);
 	return lost;

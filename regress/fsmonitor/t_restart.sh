@@ -123,6 +123,51 @@ rw_served_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case many_nodes cleanup
+many_nodes_head()
+{
+	atf_set descr "A new worker takes over more nodes than it has" \
+	    "descriptors: none is lost, each is opened when first used"
+	atf_set require.user root
+	atf_set timeout 300
+}
+many_nodes_body()
+{
+	need_resend
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m" "$w/s/a"
+	python3 - "$w/s/a" <<'EOF' || atf_fail "cannot make the files"
+import os, sys
+for i in range(20000):
+    with open(os.path.join(sys.argv[1], "f%d" % i), "w") as f:
+        f.write("f%d\n" % i)
+EOF
+	atf_check fsctl mount -o restart,timeout=600 "$w/s" "$w/m"
+	# The kernel keeps every entry: the paths below reach the nodes
+	# the dead worker gave, not new lookups.
+	atf_check -o inline:"20000\n" -x "ls -l '$w/m/a' | grep -c ' f[0-9]*$'"
+	old=$(fsm_mount_field "$w/m" pid)
+	kill -KILL "$old"
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker serves: $(fsctl status)"
+	new=$(fsm_mount_field "$w/m" pid)
+	for i in 0 1 9999 13999 19999; do
+		atf_check -o inline:"f$i\n" cat "$w/m/a/f$i"
+	done
+	fsm_log | grep "took over" >&2
+	fsm_log | grep -q "took over 200[0-9][0-9] nodes.*lost 0 nodes" ||
+	    atf_fail "nodes lost in the take-over"
+	n=$(ls "/proc/$new/fd" | wc -l)
+	[ "$n" -lt 5700 ] || atf_fail "the new worker holds $n descriptors"
+	atf_check fsctl unmount "$w/m"
+	fsm_wait_until 5 not_mounted "$w/m" || atf_fail "still mounted"
+}
+many_nodes_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_test_case limit cleanup
 limit_head()
 {
@@ -239,8 +284,12 @@ renamed_behind_body()
 	    python3 -c 'import os; os.fstat(3)'
 	exec 3<&-
 	atf_check -o inline:"one\n" cat "$w/m/g"
-	fsm_log | grep -q "lost 1 nodes, 1 handles" ||
+	# The node is put back unopened, and found lost when the handle
+	# taken over first needs it.
+	fsm_log | grep -q "lost 0 nodes, 1 handles" ||
 	    atf_fail "the loss is not logged"
+	fsm_log | grep -q "inode_refind: node [^ ]* not found again" ||
+	    atf_fail "the node was not found lost"
 }
 renamed_behind_cleanup()
 {
@@ -252,6 +301,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case rw_passthrough
 	atf_add_test_case rw_served
+	atf_add_test_case many_nodes
 	atf_add_test_case limit
 	atf_add_test_case clean_exit
 	atf_add_test_case static_mount
