@@ -233,6 +233,7 @@ for i in range(1, 4101):
     os.mkdir("d")
     os.chdir("d")
     if i == 4095:
+        os.chmod(".", 0o777)
         for j in range(8000):
             with open("f%d" % j, "w") as f:
                 f.write("f%d\n" % j)
@@ -251,6 +252,10 @@ except OSError as e:
     print(level, errno.errorcode[e.errno])
 for j in range(8000):
     os.stat("f%d" % j)
+try:
+    os.mkdir("x")
+except OSError as e:
+    print("mkdir", errno.errorcode[e.errno])
 # Every node on the way evicted; f0 is then found from the root down.
 for name in os.listdir(sys.argv[2]):
     os.stat(os.path.join(sys.argv[2], name))
@@ -259,7 +264,7 @@ with open("f0") as f:
     sys.stdout.write(f.read())
 sys.stderr.write("f0 found again in %.3f s\n" % (time.time() - t))
 EOF
-	atf_check -o inline:"4095 ELOOP\nf0\n" cat deep.out
+	atf_check -o inline:"4095 ELOOP\nmkdir ELOOP\nf0\n" cat deep.out
 	fds_below $((NODE_FDS + OTHER_FDS))
 }
 deep_cleanup()
