@@ -263,6 +263,78 @@ enosys_open_tree_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case enosys_fsopen_swapped cleanup
+enosys_fsopen_swapped_head()
+{
+	atf_set descr "With mount(2) instead of fsopen(2), a mountpoint " \
+	    "renamed away and replaced while mounting is refused, and " \
+	    "nothing stays mounted on the directory moved away"
+	atf_set require.user root
+	atf_set require.progs python3
+	atf_set timeout 300
+}
+enosys_fsopen_swapped_body()
+{
+	FSM_ENOSYS=fsopen
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	# Rename the mountpoint away, put another directory at its name,
+	# and back, over and over; a mount refused because of it must not
+	# stay behind on the directory moved away (renames of a directory
+	# with a mount on it fail: the swapper retries).
+	python3 -c '
+import os, random, sys, time
+w = sys.argv[1]
+m, x = w + "/m", w + "/m.x"
+while not os.path.exists(w + "/stop"):
+    try:
+        os.rename(m, x)
+    except OSError:
+        continue
+    try:
+        os.mkdir(m)
+        time.sleep(random.uniform(0, 0.004))
+        os.rmdir(m)
+    except OSError:
+        pass
+    while True:
+        try:
+            os.rename(x, m)
+            time.sleep(random.uniform(0, 0.004))
+            break
+        except OSError:
+            time.sleep(0.01)
+' "$w" &
+	swapper=$!
+	refused=0 i=0
+	while [ $i -lt 200 ]; do
+		i=$((i + 1))
+		if fsctl mount "$w/s" "$w/m" 2>/dev/null; then
+			# Where the directory the client opened was then.
+			at=$(fsctl status -j | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0]["mountpoint"])')
+			fsctl unmount "$at" ||
+			    { touch "$w/stop"; atf_fail "unmount $at failed"; }
+		else
+			refused=$((refused + 1))
+		fi
+	done
+	touch "$w/stop"
+	wait $swapper
+	echo "$refused of $i mounts refused"
+	fsm_log | grep -o 'refused: .*\|undo.*' | sort | uniq -c
+	fsm_log | grep -q "mountpoint changed" ||
+	    atf_skip "the race was never hit"
+	atf_check -o empty fsm_mounts
+	atf_check -o match:"^\[\]$" fsctl status -j
+}
+enosys_fsopen_swapped_cleanup()
+{
+	fsm_cleanup
+}
+
 atf_test_case enosys_all cleanup
 enosys_all_head()
 {
@@ -289,6 +361,7 @@ atf_init_test_cases()
 	atf_add_test_case enosys_mount_setattr
 	atf_add_test_case enosys_open_tree
 	atf_add_test_case enosys_all
+	atf_add_test_case enosys_fsopen_swapped
 	atf_add_test_case cap_5_14
 	atf_add_test_case cap_6_1
 	atf_add_test_case cap_6_8
