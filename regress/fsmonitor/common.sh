@@ -219,6 +219,14 @@ for m in json.load(sys.stdin):
         print(m[sys.argv[2]])' "$1" "$2"
 }
 
+# serving_new MOUNTPOINT PID: a worker other than PID serves the mount.
+serving_new()
+{
+	p=$(fsm_mount_field "$1" pid)
+	[ -n "$p" ] && [ "$p" != "$2" ] &&
+	    [ "$(fsm_mount_field "$1" state)" = running ]
+}
+
 # fsm_alive PID: the process runs.  A daemon started by a test body
 # that has ended is no one's child to reap: as a zombie it is gone.
 fsm_alive()

@@ -335,6 +335,53 @@ enosys_fsopen_swapped_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case enosys_open_tree_steered cleanup
+enosys_open_tree_steered_head()
+{
+	atf_set descr "Without open_tree(2), the worker binds the very " \
+	    "source it was given, reached through a symbolic link, even " \
+	    "when its path has come to lead to another mount of it that " \
+	    "does not hold its submounts"
+	atf_set require.user root
+}
+enosys_open_tree_steered_body()
+{
+	[ -z "$(fsm_kernel)" ] ||
+	    atf_skip "restart in place needs Linux 6.9, not $(fsm_kernel)"
+	FSM_ENOSYS=open_tree
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir -p "$w/a/s/sub" "$w/m"
+	echo under >"$w/a/s/sub/under"
+	mount -t tmpfs fsm-sub "$w/a/s/sub" || atf_fail "cannot mount a tmpfs"
+	echo over >"$w/a/s/sub/over"
+	ln -s a "$w/ln"
+	atf_check fsctl mount -o restart "$w/ln/s" "$w/m"
+	atf_check -o inline:"over\n" cat "$w/m/sub/over"
+	# The source's path now crosses a bind of a over itself, without
+	# the tmpfs: a new worker that followed it would show "under".
+	mount --bind "$w/a" "$w/a" || atf_fail "cannot bind"
+	atf_check -o inline:"under\n" cat "$w/a/s/sub/under"
+	old=$(fsm_mount_field "$w/m" pid)
+	kill -KILL "$old"
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker serves: $(fsctl status)"
+	fsm_log | grep -q "open_tree: not available, a bind mount" ||
+	    atf_fail "the fallback was not taken"
+	atf_check -o inline:"over\n" cat "$w/m/sub/over"
+	atf_check -o inline:"over\n" cat "$w/m/sub/./over"
+	atf_check -s not-exit:0 -e ignore cat "$w/m/sub/under"
+	atf_check fsctl unmount "$w/m"
+}
+enosys_open_tree_steered_cleanup()
+{
+	w=$(cat fsm.workdir 2>/dev/null) && {
+		umount -l "$w/a" 2>/dev/null
+		umount -l "$w/a/s/sub" 2>/dev/null
+	}
+	fsm_cleanup
+}
+
 atf_test_case enosys_all cleanup
 enosys_all_head()
 {
@@ -360,6 +407,7 @@ atf_init_test_cases()
 {
 	atf_add_test_case enosys_mount_setattr
 	atf_add_test_case enosys_open_tree
+	atf_add_test_case enosys_open_tree_steered
 	atf_add_test_case enosys_all
 	atf_add_test_case enosys_fsopen_swapped
 	atf_add_test_case cap_5_14

@@ -11,13 +11,6 @@ running_as()
 	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
-serving_new()
-{
-	p=$(fsm_mount_field "$1" pid)
-	[ -n "$p" ] && [ "$p" != "$2" ] &&
-	    [ "$(fsm_mount_field "$1" state)" = running ]
-}
-
 # Under a cap of fsm_kernel (fsmonitor -K), every kernel is older than
 # FUSE_NOTIFY_RESEND: a death ends the mount (t_kernel:no_resend).
 need_resend()
