@@ -6,9 +6,6 @@
 #include <sys/types.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-
-#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,25 +111,57 @@ mount_name_is(int pfd, const char *name, int mpfd, int below)
 
 	if ((fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return (0);
-	same = fstat(fd, &a) == 0 && fstat(mpfd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-	    mnt_id_of(fd) == below;
+	/* The mount first: fstat() only asks the filesystem below. */
+	same = mnt_id_of(fd) == below && fstat(fd, &a) == 0 &&
+	    fstat(mpfd, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
 	close(fd);
 	return (same);
+}
+
+/*
+ * Whether mount id is a FUSE mount of ours stacked right on mount
+ * below, by /proc/self/mountinfo: asking the filesystem itself
+ * (fstatfs(2), fstat(2)) would wait for ever for a worker that never
+ * comes.
+ */
+static int
+mount_is_ours_on(int id, int below)
+{
+	FILE	*fp;
+	char	*line = NULL, *dash;
+	size_t	 len = 0;
+	char	 type[32];
+	int	 mid, parent, ours = 0;
+
+	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return (0);
+	while (getline(&line, &len, fp) != -1) {
+		if (sscanf(line, "%d %d", &mid, &parent) != 2 || mid != id)
+			continue;
+		ours = parent == below &&
+		    (dash = strstr(line, " - ")) != NULL &&
+		    sscanf(dash, " - %31s", type) == 1 &&
+		    strcmp(type, "fuse.fsmonitor") == 0;
+		break;
+	}
+	free(line);
+	fclose(fp);
+	return (ours);
 }
 
 /*
  * Detach the FUSE mount mount(2) just stacked on the pinned directory
  * when its name no longer leads there.  A directory a mount sits on
  * cannot be renamed, so its path now stays put: we open the mount's
- * root by that path, make sure it is a FUSE mount over the pinned
- * directory (same path, another mount) and detach through that
- * descriptor, never through a name someone may swap.
+ * root by that path, make sure it is our FUSE mount right over the
+ * pinned directory's (same path, mounted on the mount below) and
+ * detach through that descriptor, never through a name someone may
+ * swap.
  */
 static void
 mount_legacy_undo(int mpfd, int below)
 {
-	struct statfs	 sf;
 	char		 path[PATH_MAX], top_path[PATH_MAX], link[32];
 	int		 top;
 
@@ -142,8 +171,8 @@ mount_legacy_undo(int mpfd, int below)
 		return;
 	}
 	if (fd_path(top, top_path, sizeof(top_path)) == -1 ||
-	    strcmp(path, top_path) != 0 || mnt_id_of(top) == below ||
-	    fstatfs(top, &sf) == -1 || sf.f_type != FUSE_SUPER_MAGIC) {
+	    strcmp(path, top_path) != 0 ||
+	    !mount_is_ours_on(mnt_id_of(top), below)) {
 		log_warnx("%s: %s: not the mount made, left alone",
 		    __func__, path);
 		close(top);

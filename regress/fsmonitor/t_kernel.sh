@@ -298,13 +298,15 @@ while not os.path.exists(w + "/stop"):
         os.rmdir(m)
     except OSError:
         pass
-    while True:
+    for i in range(1000):
         try:
             os.rename(x, m)
             time.sleep(random.uniform(0, 0.004))
             break
         except OSError:
             time.sleep(0.01)
+    else:
+        sys.exit("cannot put the mountpoint back")
 ' "$w" &
 	swapper=$!
 	refused=0 i=0
@@ -322,7 +324,11 @@ print(json.load(sys.stdin)[0]["mountpoint"])')
 		fi
 	done
 	touch "$w/stop"
-	wait $swapper
+	wait $swapper || {
+		fsm_log | grep fsmount: >&2
+		grep "$w" /proc/self/mountinfo >&2
+		atf_fail "the swapper failed"
+	}
 	echo "$refused of $i mounts refused"
 	fsm_log | grep -o 'refused: .*\|undo.*' | sort | uniq -c
 	fsm_log | grep -q "mountpoint changed" ||
