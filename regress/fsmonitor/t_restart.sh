@@ -263,23 +263,8 @@ import sys
 for i in range(3000):
     open(sys.argv[1] + "/f%d" % i, "w").close()' "$w/s/a"
 	atf_check fsctl mount -o multiuser,restart "$w/s" "$w/m"
-	# Opens files FROM to TO until refused, says how many and why, and
-	# may hold them.
-	cat >"$w/opener.py" <<'EOF'
-import errno, os, resource, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
-fds = []
-try:
-    for i in range(int(sys.argv[2]), int(sys.argv[3])):
-        fds.append(os.open(sys.argv[1] + "/f%d" % i, os.O_RDONLY))
-    print(len(fds), "all", flush=True)
-except OSError as e:
-    print(len(fds), errno.errorcode[e.errno], flush=True)
-if len(sys.argv) > 4:
-    time.sleep(600)
-EOF
 	# FSWORKER_HANDLES is 4096: a user of a multiuser mount has half.
-	as_user "$TESTUSER" python3 "$w/opener.py" "$w/m/a" 0 2048 hold \
+	as_user "$TESTUSER" "$w/bin/fsm_open" "$w/m/a" 0 2048 hold \
 	    >held.out &
 	echo $! >holder.pid
 	fsm_wait_until 60 test -s held.out || atf_fail "nothing opened"
@@ -292,9 +277,9 @@ EOF
 	fsm_wait_until 10 eval "fsm_log | grep -q '$taken'" ||
 	    atf_fail "not all handles taken over: $(fsm_log | grep took)"
 	atf_check -o inline:"0 EMFILE\n" \
-	    as_user "$TESTUSER" python3 "$w/opener.py" "$w/m/a" 2048 2100
+	    as_user "$TESTUSER" "$w/bin/fsm_open" "$w/m/a" 2048 2100
 	atf_check -o inline:"500 all\n" \
-	    as_user "$TESTUSER2" python3 "$w/opener.py" "$w/m/a" 2100 2600
+	    as_user "$TESTUSER2" "$w/bin/fsm_open" "$w/m/a" 2100 2600
 	kill "$(cat holder.pid)"
 	rm holder.pid
 	atf_check fsctl unmount "$w/m"
