@@ -100,10 +100,100 @@ mount_context(const struct cred *cr, int fusefd, const char *source,
 }
 
 /*
- * mount(2) onto the pinned mountpoint, named through its descriptor,
- * and the new mount's root opened as fsmount(2) would return it: what
- * the mountpoint's name leads to now, a mount other than the one the
- * mountpoint is on.
+ * Whether the mountpoint's name in its parent still leads to the
+ * pinned directory, on the mount it was on.
+ */
+static int
+mount_name_is(int pfd, const char *name, int mpfd, int below)
+{
+	struct stat	 a, b;
+	int		 fd, same;
+
+	if ((fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return (0);
+	/* The mount first: fstat() only asks the filesystem below. */
+	same = mnt_id_of(fd) == below && fstat(fd, &a) == 0 &&
+	    fstat(mpfd, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
+	close(fd);
+	return (same);
+}
+
+/*
+ * Whether mount id is a FUSE mount of ours stacked right on mount
+ * below, by /proc/self/mountinfo: asking the filesystem itself
+ * (fstatfs(2), fstat(2)) would wait for ever for a worker that never
+ * comes.
+ */
+static int
+mount_is_ours_on(int id, int below)
+{
+	FILE	*fp;
+	char	*line = NULL, *dash;
+	size_t	 len = 0;
+	char	 type[32];
+	int	 mid, parent, ours = 0;
+
+	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return (0);
+	while (getline(&line, &len, fp) != -1) {
+		if (sscanf(line, "%d %d", &mid, &parent) != 2 || mid != id)
+			continue;
+		ours = parent == below &&
+		    (dash = strstr(line, " - ")) != NULL &&
+		    sscanf(dash, " - %31s", type) == 1 &&
+		    strcmp(type, "fuse.fsmonitor") == 0;
+		break;
+	}
+	free(line);
+	fclose(fp);
+	return (ours);
+}
+
+/*
+ * Detach the FUSE mount mount(2) just stacked on the pinned directory
+ * when its name no longer leads there.  A directory a mount sits on
+ * cannot be renamed, so its path now stays put: we open the mount's
+ * root by that path, make sure it is our FUSE mount right over the
+ * pinned directory's (same path, mounted on the mount below) and
+ * detach through that descriptor, never through a name someone may
+ * swap.
+ */
+static void
+mount_legacy_undo(int mpfd, int below)
+{
+	char		 path[PATH_MAX], top_path[PATH_MAX], link[32];
+	int		 top;
+
+	if (fd_path(mpfd, path, sizeof(path)) == -1 ||
+	    (top = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_warn("%s: the mount made is out of reach", __func__);
+		return;
+	}
+	if (fd_path(top, top_path, sizeof(top_path)) == -1 ||
+	    strcmp(path, top_path) != 0 ||
+	    !mount_is_ours_on(mnt_id_of(top), below)) {
+		log_warnx("%s: %s: not the mount made, left alone",
+		    __func__, path);
+		close(top);
+		return;
+	}
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", top);
+	if (umount2(link, MNT_DETACH) == -1)
+		log_warn("%s: detach %s", __func__, path);
+	else
+		log_debug("%s: %s: detached", __func__, path);
+	close(top);
+}
+
+/*
+ * mount(2) onto the pinned mountpoint, named through its descriptor
+ * (the kernel follows the magic link to the pinned directory, not to
+ * a name), and the new mount's root opened as fsmount(2) would return
+ * it: what the mountpoint's name leads to now, a mount other than the
+ * one the mountpoint is on.  The name is checked before, to refuse a
+ * swap already made, and after, since it may be made meanwhile; a
+ * mount that ends up elsewhere is detached.
  */
 static int
 mount_legacy(const struct cred *cr, int fusefd, int mpfd, int pfd,
@@ -125,17 +215,22 @@ mount_legacy(const struct cred *cr, int fusefd, int mpfd, int pfd,
 	    (mo->flags & MO_ALLOW_OTHER) ? ",allow_other" : "",
 	    (mo->flags & MO_DEFAULT_PERMISSIONS) ?
 	    ",default_permissions" : "");
-	below = mnt_id_of(mpfd);
+	if ((below = mnt_id_of(mpfd)) == -1 ||
+	    !mount_name_is(pfd, name, mpfd, below)) {
+		snprintf(err, errlen, "mountpoint changed before mounting");
+		return (-1);
+	}
 	if (mount(source, target, "fuse.fsmonitor", flags, data) == -1) {
 		snprintf(err, errlen, "mount: %s", strerror(errno));
 		return (-1);
 	}
 	/* Nothing that asks the filesystem: no worker serves it yet. */
 	mfd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (mfd == -1 || below == -1 || mnt_id_of(mfd) == below) {
+	if (mfd == -1 || mnt_id_of(mfd) == below) {
 		snprintf(err, errlen, "mountpoint changed while mounting");
 		if (mfd != -1)
 			close(mfd);
+		mount_legacy_undo(mpfd, below);
 		return (-1);
 	}
 	return (mfd);

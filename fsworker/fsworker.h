@@ -254,7 +254,7 @@ struct rs_handle {
 	int32_t			 flags;		/* of its descriptor */
 	int32_t			 backing_id;
 	uint32_t		 dir;
-	uint32_t		 pad;
+	uint32_t		 uid;		/* its owner's share */
 };
 
 /* fsworker.c */

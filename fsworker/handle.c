@@ -54,9 +54,9 @@ handle_set_cap(unsigned int cap, int shared)
 	huser_cap = shared ? handle_cap / 2 : 0;
 }
 
-/* One more handle for uid: 0, or EMFILE past its share; htab_lock. */
-static int
-huser_take(uid_t uid)
+/* uid's count, made if it has none; htab_lock held. */
+static struct huser *
+huser_get(uid_t uid)
 {
 	struct huser	**pp = &husers[uid % HUSER_BUCKETS], *u;
 
@@ -64,11 +64,22 @@ huser_take(uid_t uid)
 		;
 	if (u == NULL) {
 		if ((u = calloc(1, sizeof(*u))) == NULL)
-			return ENOMEM;
+			return NULL;
 		u->uid = uid;
 		u->next = *pp;
 		*pp = u;
 	}
+	return u;
+}
+
+/* One more handle for uid: 0, or EMFILE past its share; htab_lock. */
+static int
+huser_take(uid_t uid)
+{
+	struct huser	*u;
+
+	if ((u = huser_get(uid)) == NULL)
+		return ENOMEM;
 	if (u->n >= huser_cap)
 		return EMFILE;
 	u->n++;
@@ -141,6 +152,7 @@ handle_record(const struct handle *hp)
 	r->nodeid = hp->inode->nodeid;
 	r->dir = hp->dir != NULL;
 	r->backing_id = hp->backing_id;
+	r->uid = hp->uid;
 	if ((fl = fcntl(hp->fd, F_GETFL)) == -1)
 		return;
 	r->flags = fl;
@@ -315,6 +327,27 @@ handle_release(uint64_t fh, uint64_t nodeid)
 	return 0;
 }
 
+/*
+ * A recovered handle counts in its owner's share again, so that a
+ * restart does not hand out a second share.  It is open in the kernel
+ * already: kept even past a share this worker makes smaller, the user
+ * then opening nothing more until back under it.
+ */
+static void
+handle_recount_user(struct handle *hp)
+{
+	struct huser	*u;
+
+	if (huser_cap == 0)
+		return;
+	pthread_mutex_lock(&htab_lock);
+	if ((u = huser_get(hp->uid)) != NULL) {
+		u->n++;
+		hp->user_counted = 1;
+	}
+	pthread_mutex_unlock(&htab_lock);
+}
+
 /* The open flags a handle is opened again with: never creating. */
 #define HANDLE_REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | \
 	O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
@@ -345,6 +378,8 @@ handle_recover_one(const struct rs_handle *r, uint32_t idx)
 	hp->fh = (uint64_t)r->gen << 32 | idx;
 	hp->refs = 1;
 	hp->open = 1;
+	hp->uid = r->uid;
+	handle_recount_user(hp);
 	if (!r->dir) {
 		hp->counted = passthrough_recover(ip, r->backing_id);
 		hp->backing_id = r->backing_id;

@@ -42,7 +42,7 @@
 #include "fsworker.h"
 
 #define RS_MAGIC	0x73726d66U	/* "fmrs" */
-#define RS_VERSION	1
+#define RS_VERSION	2	/* 2: a handle records its uid */
 #define RS_HEADER_SIZE	4096
 #define RS_HANDLES	65536U
 

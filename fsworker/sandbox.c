@@ -244,34 +244,21 @@ sandbox_procfs_mount(void)
  * namespace (recursively where mount_setattr(2) can reach every mount
  * of it), which also leaves nothing of /proc in sight.  mount(2) binds
  * only a mount of the caller's namespace, and FSWORKER_SRC_FD is of the
- * host's: the source is found again by its path in our copy of the
- * host's mounts, and must be the same directory.  Returns the bind
- * mount's root.
+ * host's.  No path leads back to it safely: a path can be steered, by
+ * a symbolic link or a mount over one of its components, to another
+ * mount of the same directory that shows what submounts hide.  But
+ * unshare(CLONE_NEWNS) moves the working directory onto its mount's
+ * copy, and sandbox_root() made it the source before: "." is exactly
+ * the source, in our namespace.  Returns the bind mount's root.
  */
 static int
 sandbox_tree_bind(void)
 {
-	struct stat	 st, src;
-	char		 path[PATH_MAX], link[32];
-	ssize_t		 n;
-	int		 fd;
+	int	 fd;
 
-	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d",
-	    FSWORKER_SRC_FD);
-	if ((n = readlink(link, path, sizeof(path) - 1)) == -1)
-		fatal("%s: %s", __func__, link);
-	path[n] = '\0';
-	if ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
-		fatal("%s: %s", __func__, path);
-	if (fstat(fd, &st) == -1 || fstat(FSWORKER_SRC_FD, &src) == -1)
-		fatal("%s: fstat", __func__);
-	if (st.st_dev != src.st_dev || st.st_ino != src.st_ino)
-		fatalx("%s: %s is no longer the source", __func__, path);
-	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	if (mount(link, "/proc", NULL, MS_BIND |
+	if (mount(".", "/proc", NULL, MS_BIND |
 	    (has_setattr ? MS_REC : 0), NULL) == -1)
 		fatal("%s: bind the source", __func__);
-	close(fd);
 	if ((fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		fatal("%s: open the copy", __func__);
 	return fd;
@@ -286,6 +273,9 @@ sandbox_tree_bind(void)
 static void
 sandbox_root(struct worker_conf *conf, int tree)
 {
+	/* For sandbox_tree_bind(): carried over into the new namespace. */
+	if (tree == -1 && fchdir(FSWORKER_SRC_FD) == -1)
+		fatal("%s: fchdir to the source", __func__);
 	if (unshare(CLONE_NEWNS) == -1)
 		fatal("%s: unshare(CLONE_NEWNS)", __func__);
 	/* Nothing done here may propagate back to the host's mounts. */

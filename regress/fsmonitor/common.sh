@@ -17,7 +17,7 @@ fsm_path()
 }
 
 # The work directory is kept in a file so cleanup finds it again.  It
-# holds small commands (fsctl, fsctl_as, as_user, fsm_mounts) that
+# holds small commands (fsctl, fsctl_as, as_user, fsm_mounts, fsm_open) that
 # atf_check can run, since it cannot run shell functions.
 fsm_workdir()
 {
@@ -58,8 +58,24 @@ awk -v w="$1" '{
 		print \$5
 }' /proc/self/mountinfo
 CMD
+	# fsm_open DIR FROM TO [hold]: opens DIR/fFROM up to fTO until
+	# refused, says how many and why, and may hold them.
+	cat >"$1/bin/fsm_open" <<'CMD'
+#!/usr/bin/env python3
+import errno, os, resource, sys, time
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
+fds = []
+try:
+    for i in range(int(sys.argv[2]), int(sys.argv[3])):
+        fds.append(os.open(sys.argv[1] + "/f%d" % i, os.O_RDONLY))
+    print(len(fds), "all", flush=True)
+except OSError as e:
+    print(len(fds), errno.errorcode[e.errno], flush=True)
+if len(sys.argv) > 4:
+    time.sleep(600)
+CMD
 	chmod 755 "$1/bin/as_user" "$1/bin/fsctl" "$1/bin/fsctl_as" \
-	    "$1/bin/fsm_mounts"
+	    "$1/bin/fsm_mounts" "$1/bin/fsm_open"
 }
 
 fsm_sock()
@@ -217,6 +233,14 @@ import json, sys
 for m in json.load(sys.stdin):
     if m["mountpoint"] == sys.argv[1]:
         print(m[sys.argv[2]])' "$1" "$2"
+}
+
+# serving_new MOUNTPOINT PID: a worker other than PID serves the mount.
+serving_new()
+{
+	p=$(fsm_mount_field "$1" pid)
+	[ -n "$p" ] && [ "$p" != "$2" ] &&
+	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
 # fsm_alive PID: the process runs.  A daemon started by a test body

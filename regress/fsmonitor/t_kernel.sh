@@ -263,6 +263,131 @@ enosys_open_tree_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case enosys_fsopen_swapped cleanup
+enosys_fsopen_swapped_head()
+{
+	atf_set descr "With mount(2) instead of fsopen(2), a mountpoint " \
+	    "renamed away and replaced while mounting is refused, and " \
+	    "nothing stays mounted on the directory moved away"
+	atf_set require.user root
+	atf_set require.progs python3
+	atf_set timeout 300
+}
+enosys_fsopen_swapped_body()
+{
+	FSM_ENOSYS=fsopen
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir "$w/s" "$w/m"
+	# Rename the mountpoint away, put another directory at its name,
+	# and back, over and over; a mount refused because of it must not
+	# stay behind on the directory moved away (renames of a directory
+	# with a mount on it fail: the swapper retries).
+	python3 -c '
+import os, random, sys, time
+w = sys.argv[1]
+m, x = w + "/m", w + "/m.x"
+while not os.path.exists(w + "/stop"):
+    try:
+        os.rename(m, x)
+    except OSError:
+        continue
+    try:
+        os.mkdir(m)
+        time.sleep(random.uniform(0, 0.004))
+        os.rmdir(m)
+    except OSError:
+        pass
+    for i in range(1000):
+        try:
+            os.rename(x, m)
+            time.sleep(random.uniform(0, 0.004))
+            break
+        except OSError:
+            time.sleep(0.01)
+    else:
+        sys.exit("cannot put the mountpoint back")
+' "$w" &
+	swapper=$!
+	refused=0 i=0
+	while [ $i -lt 200 ]; do
+		i=$((i + 1))
+		if fsctl mount "$w/s" "$w/m" 2>/dev/null; then
+			# Where the directory the client opened was then.
+			at=$(fsctl status -j | python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0]["mountpoint"])')
+			fsctl unmount "$at" ||
+			    { touch "$w/stop"; atf_fail "unmount $at failed"; }
+		else
+			refused=$((refused + 1))
+		fi
+	done
+	touch "$w/stop"
+	wait $swapper || {
+		fsm_log | grep fsmount: >&2
+		grep "$w" /proc/self/mountinfo >&2
+		atf_fail "the swapper failed"
+	}
+	echo "$refused of $i mounts refused"
+	fsm_log | grep -o 'refused: .*\|undo.*' | sort | uniq -c
+	fsm_log | grep -q "mountpoint changed" ||
+	    atf_skip "the race was never hit"
+	atf_check -o empty fsm_mounts
+	atf_check -o match:"^\[\]$" fsctl status -j
+}
+enosys_fsopen_swapped_cleanup()
+{
+	fsm_cleanup
+}
+
+atf_test_case enosys_open_tree_steered cleanup
+enosys_open_tree_steered_head()
+{
+	atf_set descr "Without open_tree(2), the worker binds the very " \
+	    "source it was given, reached through a symbolic link, even " \
+	    "when its path has come to lead to another mount of it that " \
+	    "does not hold its submounts"
+	atf_set require.user root
+}
+enosys_open_tree_steered_body()
+{
+	[ -z "$(fsm_kernel)" ] ||
+	    atf_skip "restart in place needs Linux 6.9, not $(fsm_kernel)"
+	FSM_ENOSYS=open_tree
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir -p "$w/a/s/sub" "$w/m"
+	echo under >"$w/a/s/sub/under"
+	mount -t tmpfs fsm-sub "$w/a/s/sub" || atf_fail "cannot mount a tmpfs"
+	echo over >"$w/a/s/sub/over"
+	ln -s a "$w/ln"
+	atf_check fsctl mount -o restart "$w/ln/s" "$w/m"
+	atf_check -o inline:"over\n" cat "$w/m/sub/over"
+	# The source's path now crosses a bind of a over itself, without
+	# the tmpfs: a new worker that followed it would show "under".
+	mount --bind "$w/a" "$w/a" || atf_fail "cannot bind"
+	atf_check -o inline:"under\n" cat "$w/a/s/sub/under"
+	old=$(fsm_mount_field "$w/m" pid)
+	kill -KILL "$old"
+	fsm_wait_until 10 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker serves: $(fsctl status)"
+	fsm_log | grep -q "open_tree: not available, a bind mount" ||
+	    atf_fail "the fallback was not taken"
+	atf_check -o inline:"over\n" cat "$w/m/sub/over"
+	atf_check -o inline:"over\n" cat "$w/m/sub/./over"
+	atf_check -s not-exit:0 -e ignore cat "$w/m/sub/under"
+	atf_check fsctl unmount "$w/m"
+}
+enosys_open_tree_steered_cleanup()
+{
+	w=$(cat fsm.workdir 2>/dev/null) && {
+		umount -l "$w/a" 2>/dev/null
+		umount -l "$w/a/s/sub" 2>/dev/null
+	}
+	fsm_cleanup
+}
+
 atf_test_case enosys_all cleanup
 enosys_all_head()
 {
@@ -288,7 +413,9 @@ atf_init_test_cases()
 {
 	atf_add_test_case enosys_mount_setattr
 	atf_add_test_case enosys_open_tree
+	atf_add_test_case enosys_open_tree_steered
 	atf_add_test_case enosys_all
+	atf_add_test_case enosys_fsopen_swapped
 	atf_add_test_case cap_5_14
 	atf_add_test_case cap_6_1
 	atf_add_test_case cap_6_8

@@ -131,27 +131,13 @@ handles_bounded_body()
 	shared_mount
 	mkdir "$w/S/a" && chmod 777 "$w/S/a"
 	mkfiles "$w/S/a" 5000
-	# Opens until refused, says how many and why, and may hold them.
-	cat >"$w/opener.py" <<'EOF'
-import errno, os, resource, sys, time
-resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
-fds = []
-try:
-    for i in range(int(sys.argv[2])):
-        fds.append(os.open(sys.argv[1] + "/f%d" % i, os.O_RDONLY))
-    print(len(fds), "all", flush=True)
-except OSError as e:
-    print(len(fds), errno.errorcode[e.errno], flush=True)
-if len(sys.argv) > 3:
-    time.sleep(600)
-EOF
 	# FSWORKER_HANDLES is 4096: a user of a multiuser mount has half.
-	as_user "$TESTUSER" python3 "$w/opener.py" "$w/M/a" 5000 hold >held.out &
+	as_user "$TESTUSER" "$w/bin/fsm_open" "$w/M/a" 0 5000 hold >held.out &
 	echo $! >holder.pid
 	fsm_wait_until 60 test -s held.out || atf_fail "nothing opened"
 	atf_check -o inline:"2048 EMFILE\n" cat held.out
 	atf_check -o inline:"1000 all\n" \
-	    as_user "$TESTUSER2" python3 "$w/opener.py" "$w/M/a" 1000
+	    as_user "$TESTUSER2" "$w/bin/fsm_open" "$w/M/a" 0 1000
 	atf_check -o inline:"f7\n" as_user "$TESTUSER2" cat "$w/M/a/f7"
 	fds_below $((NODE_FDS + 2 * 2048 + OTHER_FDS))
 	kill "$(cat holder.pid)"

@@ -11,13 +11,6 @@ running_as()
 	    [ "$(fsm_mount_field "$1" state)" = running ]
 }
 
-serving_new()
-{
-	p=$(fsm_mount_field "$1" pid)
-	[ -n "$p" ] && [ "$p" != "$2" ] &&
-	    [ "$(fsm_mount_field "$1" state)" = running ]
-}
-
 # Under a cap of fsm_kernel (fsmonitor -K), every kernel is older than
 # FUSE_NOTIFY_RESEND: a death ends the mount (t_kernel:no_resend).
 need_resend()
@@ -297,6 +290,55 @@ renamed_behind_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case share_kept cleanup
+share_kept_head()
+{
+	atf_set descr "On a multiuser mount, the handles a user holds still " \
+	    "count in their share after a restart: past it, their next " \
+	    "open fails with EMFILE, and another user can still open"
+	atf_set require.user root
+	atf_set timeout 300
+}
+share_kept_body()
+{
+	need_resend
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir -p "$w/s/a" "$w/m"
+	chmod 777 "$w/s/a"
+	python3 -c '
+import sys
+for i in range(3000):
+    open(sys.argv[1] + "/f%d" % i, "w").close()' "$w/s/a"
+	atf_check fsctl mount -o multiuser,restart "$w/s" "$w/m"
+	# FSWORKER_HANDLES is 4096: a user of a multiuser mount has half.
+	as_user "$TESTUSER" "$w/bin/fsm_open" "$w/m/a" 0 2048 hold \
+	    >held.out &
+	echo $! >holder.pid
+	fsm_wait_until 60 test -s held.out || atf_fail "nothing opened"
+	atf_check -o inline:"2048 all\n" cat held.out
+	old=$(fsm_mount_field "$w/m" pid)
+	kill -KILL "$old"
+	fsm_wait_until 30 serving_new "$w/m" "$old" ||
+	    atf_fail "no new worker serves: $(fsctl status)"
+	taken="2048 handles; lost 0 nodes, 0 handles"
+	fsm_wait_until 10 eval "fsm_log | grep -q '$taken'" ||
+	    atf_fail "not all handles taken over: $(fsm_log | grep took)"
+	atf_check -o inline:"0 EMFILE\n" \
+	    as_user "$TESTUSER" "$w/bin/fsm_open" "$w/m/a" 2048 2100
+	atf_check -o inline:"500 all\n" \
+	    as_user "$TESTUSER2" "$w/bin/fsm_open" "$w/m/a" 2100 2600
+	kill "$(cat holder.pid)"
+	rm holder.pid
+	atf_check fsctl unmount "$w/m"
+}
+share_kept_cleanup()
+{
+	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
+	fsm_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case rw_passthrough
@@ -306,4 +348,5 @@ atf_init_test_cases()
 	atf_add_test_case clean_exit
 	atf_add_test_case static_mount
 	atf_add_test_case renamed_behind
+	atf_add_test_case share_kept
 }
