@@ -331,8 +331,10 @@ print(json.load(sys.stdin)[0]["mountpoint"])')
 	}
 	echo "$refused of $i mounts refused"
 	fsm_log | grep -o 'refused: .*\|undo.*' | sort | uniq -c
+	# Whether or not the swap fell between check and mount this time
+	# (the log says), nothing may be left mounted.
 	fsm_log | grep -q "mountpoint changed" ||
-	    atf_skip "the race was never hit"
+	    echo "the race was not hit this time"
 	atf_check -o empty fsm_mounts
 	atf_check -o match:"^\[\]$" fsctl status -j
 }
