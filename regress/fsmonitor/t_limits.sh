@@ -285,6 +285,10 @@ raise_hard_body()
 	else
 		atf_check_equal "$1" 1024
 		atf_check_equal "$(nofile "$pid")" "1024 1024"
+		# fsmount writes it on its own, maybe after the parent
+		# answers.
+		fsm_wait_until 5 grep -q "holds [0-9]* mounts" \
+		    "$w/fsmonitor.log" || atf_fail "no warning: $(fsm_log)"
 		fsm_log >log
 		atf_check -o match:"descriptor limit 1024 .*: room for [0-9]+ " \
 		    -o match:"mount_max 1000 and 0 static mounts: the \

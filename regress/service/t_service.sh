@@ -356,6 +356,9 @@ units_nofile_body()
 	    -s "$w/ctl.sock" >"$w/fsmonitor.log" 2>&1 &
 	echo $! >fsm.pid
 	svc_ready
+	# fsmount writes it on its own, maybe after the parent is ready.
+	fsm_wait_until 5 grep -q "room for" "$w/fsmonitor.log" ||
+	    atf_fail "fsmount did not say its room: $(fsm_log)"
 	room=$(sed -n 's/.*room for [0-9]* mounts, \([0-9]*\) with restart/\1/p' \
 	    "$w/fsmonitor.log")
 	[ -n "$room" ] || atf_fail "fsmount did not say its room: $(fsm_log)"
