@@ -62,6 +62,13 @@ fds_below()
 	[ "$n" -lt "$1" ] || atf_fail "the worker holds $n descriptors"
 }
 
+# The cleanup of a case that left a process holding files open.
+holder_cleanup()
+{
+	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
+	fsm_cleanup
+}
+
 atf_test_case shared_worker cleanup
 shared_worker_head()
 {
@@ -113,8 +120,7 @@ EOF
 }
 shared_worker_cleanup()
 {
-	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
-	fsm_cleanup
+	holder_cleanup
 }
 
 atf_test_case handles_bounded cleanup
@@ -144,8 +150,7 @@ handles_bounded_body()
 }
 handles_bounded_cleanup()
 {
-	[ -f holder.pid ] && kill "$(cat holder.pid)" 2>/dev/null
-	fsm_cleanup
+	holder_cleanup
 }
 
 atf_test_case refind cleanup
