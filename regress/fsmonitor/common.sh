@@ -251,6 +251,39 @@ fsm_alive()
 	    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# fsm_fs TYPE DIR [MKFS-OPTIONS...]: a small filesystem of its own
+# mounted on DIR (made if missing), unmounted by fsm_cleanup.  TYPE is
+# tmpfs (then the options are mount options, size=... and so on) or
+# ext4 (a 64 MiB image in the work directory on a loop device; the
+# options go to mkfs.ext4, such as -m 10 for root's reserve).
+fsm_fs()
+{
+	fstype=$1
+	dir=$2
+	shift 2
+	w=$(fsm_workdir)
+	mkdir -p "$dir"
+	case "$fstype" in
+	tmpfs)
+		o=$(echo "$*" | tr ' ' ',')
+		mount -t tmpfs ${o:+-o "$o"} fsmtest "$dir" ||
+		    atf_fail "cannot mount a tmpfs on $dir"
+		;;
+	ext4)
+		img="$w/fs.$(echo "$dir" | tr / _).img"
+		truncate -s 64M "$img" &&
+		    mkfs.ext4 -q -F "$@" "$img" >/dev/null 2>&1 ||
+		    atf_fail "cannot make ext4 on $img"
+		mount -o loop "$img" "$dir" ||
+		    atf_fail "cannot mount $img (loop devices?)"
+		;;
+	*)
+		atf_fail "fsm_fs: unknown type $fstype"
+		;;
+	esac
+	echo "$dir" >>"$w/fs.list"
+}
+
 fsm_stop()
 {
 	if [ -f fsm.pid ]; then
@@ -279,6 +312,13 @@ fsm_cleanup()
 	for m in $(fsm_mounts | sort -r); do
 		umount -l "$m" 2>/dev/null
 	done
+	# Filesystems of fsm_fs, last made first; the loop devices go with
+	# their last unmount (autoclear).
+	if [ -f "$w/fs.list" ]; then
+		for m in $(sort -r "$w/fs.list"); do
+			umount -l "$m" 2>/dev/null
+		done
+	fi
 	# Workers are matched by their mountpoint argument.
 	pkill -KILL -f "fsworker.* $w/" 2>/dev/null
 	rm -rf "$w"
