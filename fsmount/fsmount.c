@@ -215,6 +215,7 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 	if (fstat(srcfd, &sb) == -1)
 		fatal("%s: source", __func__);
 	m->src_dev = sb.st_dev;
+	m->multiuser = (mo.flags & MO_MULTIUSER) != 0;
 	m->fuse_fd = fusefd;
 	m->parent_fd = m->state_fd = m->src_fd = -1;
 	m->uid = cr->uid;
@@ -672,6 +673,7 @@ main(int argc, char *argv[])
 		fatal("channel");
 	capacity_init();
 	fsmount_sandbox();
+	backing_init();
 	fsmount_send_config();
 	fsmount_loop(sfd);
 	return (0);

@@ -65,6 +65,12 @@ struct fsm_mount {
 	char			*mountpoint;
 	char			*options;
 	dev_t			 src_dev;	/* the source's filesystem */
+	int			 multiuser;	/* -o multiuser */
+	/* The worker's ids (owner mode): backing files' credentials. */
+	uid_t			 wuid;
+	gid_t			 wgid;
+	gid_t			 wgroups[FSMOUNT_GROUPS_MAX];
+	int			 nwgroups;
 	struct fsproto_chan	 wchan;		/* the worker's, for backing */
 	int			 wchan_open;
 	unsigned int		 nbacking;	/* files registered now */
@@ -155,6 +161,7 @@ void	 mount_free(struct fsm_mount *);
 int	 mount_count(uid_t);
 
 /* backing.c */
+void	 backing_init(void);
 void	 backing_chan_init(struct fsm_mount *, int);
 void	 backing_chan_close(struct fsm_mount *);
 void	 backing_event(struct fsm_mount *, short);

@@ -20,6 +20,8 @@ static const int fsmount_caps[] = {
 	CAP_KILL,		/* stopping workers that run as their owner */
 	CAP_DAC_OVERRIDE,	/* static mounts' paths, whoever owns them */
 	CAP_DAC_READ_SEARCH,	/* the same, for directories */
+	CAP_SETUID,		/* setfsuid: backing files' opener */
+	CAP_SETGID,		/* setfsgid, setgroups: the same */
 };
 
 /*
@@ -83,6 +85,12 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 				"restart state"),
 
 	/* Mounting and unmounting. */
+	SC_ALLOW(setfsuid,	"a backing file's registration as its opener"),
+	SC_ALLOW(setfsgid,	"the same"),
+	SC_ALLOW(setgroups,	"the same"),
+	SC_ALLOW(capset,	"the same: CAP_SYS_ADMIN alone, and back"),
+	SC_ALLOW(capget,	"proving our own capabilities came back"),
+	SC_ALLOW(getgroups,	"proving our own groups came back"),
 	SC_ALLOW(fsopen,	"a FUSE superblock"),
 	SC_ALLOW(fsconfig,	"its parameters"),
 	SC_ALLOW(fsmount,	"its mount"),

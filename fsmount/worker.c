@@ -26,27 +26,31 @@
 #define WORKER_STOP_GRACE	5	/* seconds before SIGKILL */
 
 /*
- * The owner's supplementary groups, as a comma-separated list.  Asked
+ * The owner's supplementary groups, as a comma-separated list, and in
+ * m, whose backing files are registered with them (backing.c).  Asked
  * before the fork, so that NSS modules load once in fsmount, not in
  * every new worker before its exec.
  */
 static int
-worker_groups(const struct cred *cr, char *buf, size_t len)
+worker_groups(const struct cred *cr, struct fsm_mount *m, char *buf,
+    size_t len)
 {
 	struct passwd	*pw;
-	gid_t		 groups[FSMOUNT_GROUPS_MAX];
 	int		 i, n = FSMOUNT_GROUPS_MAX;
 	size_t		 used = 0;
 
 	buf[0] = '\0';
+	m->wuid = cr->uid;
+	m->wgid = cr->gid;
 	if ((pw = getpwuid(cr->uid)) == NULL ||
-	    getgrouplist(pw->pw_name, cr->gid, groups, &n) == -1) {
-		snprintf(buf, len, "%u", (unsigned int)cr->gid);
-		return (0);
+	    getgrouplist(pw->pw_name, cr->gid, m->wgroups, &n) == -1) {
+		m->wgroups[0] = cr->gid;
+		n = 1;
 	}
+	m->nwgroups = n;
 	for (i = 0; i < n && used < len; i++)
 		used += snprintf(buf + used, len - used, "%s%u",
-		    i ? "," : "", (unsigned int)groups[i]);
+		    i ? "," : "", (unsigned int)m->wgroups[i]);
 	return (used < len ? 0 : -1);
 }
 
@@ -120,7 +124,7 @@ worker_spawn_init(struct worker_spawn *ws, const struct cred *cr,
 {
 	int	 i = 0;
 
-	if (worker_groups(cr, ws->groups, sizeof(ws->groups)) == -1)
+	if (worker_groups(cr, m, ws->groups, sizeof(ws->groups)) == -1)
 		return (-1);
 	snprintf(ws->uid, sizeof(ws->uid), "%u", (unsigned int)cr->uid);
 	snprintf(ws->gid, sizeof(ws->gid), "%u", (unsigned int)cr->gid);

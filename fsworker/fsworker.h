@@ -196,13 +196,14 @@ struct inode {
 	uint8_t			 on_lru;
 	uint8_t			 stale;		/* unhashed, nlookup > 0 */
 	uint8_t			 no_id;		/* never evicted: see inode.c */
+	uint8_t			 pt_registering; /* with fsmount now */
 	struct inode_id		 id;		/* when evicted */
 	TAILQ_ENTRY(inode)	 lru;		/* unused, with fd */
 	/* Opens by kind, and the backing file: passthrough.c. */
 	unsigned int		 pt_opens;
 	unsigned int		 cached_opens;
 	int32_t			 backing_id;
-	int			 pt_registering; /* with fsmount now */
+	uid_t			 pt_uid;	/* whose it is (multiuser) */
 	/* The directory node it was last found in; atomic. */
 	uint64_t		 parent;
 	/*
@@ -230,6 +231,8 @@ struct handle {
 	int			 counted;	/* by passthrough_open() */
 	int32_t			 backing_id;	/* what it gave */
 	uid_t			 uid;		/* who opened it */
+	gid_t			 gid;
+	gid_t			 group;		/* cred_group(), or none */
 	int			 user_counted;	/* in its share (handle.c) */
 };
 
@@ -255,6 +258,7 @@ struct rs_handle {
 	int32_t			 backing_id;
 	uint32_t		 dir;
 	uint32_t		 uid;		/* its owner's share */
+	uint32_t		 gid;		/* its opener's; once padding */
 };
 
 /* fsworker.c */
@@ -335,7 +339,7 @@ int		 inode_xattr_path(const struct inode *, char *, size_t);
 /* handle.c */
 void		 handle_set_cap(unsigned int, int);
 int		 handle_new(int, struct inode *, struct dirstream *, int32_t,
-		    uid_t, uint64_t *);
+		    const struct req *, uint64_t *);
 struct handle	*handle_get(uint64_t, uint64_t, int *);
 struct handle	*handle_get_file(uint64_t, uint64_t, int, int *);
 void		 handle_put(struct handle *);
@@ -354,7 +358,7 @@ uint64_t uring_served(void);
 /* passthrough.c */
 void	 passthrough_init(struct worker_conf *);
 int	 passthrough_possible(void);
-int32_t	 passthrough_open(struct inode *, int, int);
+int32_t	 passthrough_open(const struct req *, struct inode *, int, int);
 void	 passthrough_close(struct inode *, int32_t);
 int	 passthrough_recover(struct inode *, int32_t);
 void	 passthrough_forget(int32_t, int);
@@ -426,13 +430,24 @@ int	 op_interrupt(struct req *);
 /* cred.c */
 #define CRED_NOUMASK	((mode_t)-1)
 #define CRED_NOGROUP	((gid_t)-1)
+/* Groups a request may carry, and the worker's own at most. */
+#define CRED_MAXGROUPS	32
+struct cred_ids {
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 ngroups;
+	gid_t	 groups[CRED_MAXGROUPS];
+};
 struct cred_save {
-	int	 ids;		/* fsuid/fsgid are the caller's */
-	int	 groups;	/* supplementary groups were set */
-	mode_t	 umask;		/* to restore, or CRED_NOUMASK */
+	int		 ids;		/* switched: prev is to come back to */
+	mode_t		 umask;		/* to restore, or CRED_NOUMASK */
+	struct cred_ids	 prev;
 };
 void	 cred_thread_init(void);
 int	 cred_enter(const struct req *, mode_t, gid_t, struct cred_save *);
+int	 cred_enter_handle(const struct handle *, struct cred_save *);
+int	 cred_enter_self(struct cred_save *);
+gid_t	 cred_group(const struct req *);
 void	 cred_leave(struct cred_save *);
 
 /* restart.c */

@@ -30,6 +30,7 @@
 #define OPF_NOREPLY	0x01	/* the kernel expects no reply at all */
 #define OPF_WRITES	0x02	/* changes the tree: EROFS on ro */
 #define OPF_XATTR	0x04	/* EOPNOTSUPP with noxattr */
+#define OPF_CALLER	0x08	/* multiuser: as the caller (cred.c) */
 
 struct fuse_op {
 	const char	*name;
@@ -45,20 +46,22 @@ static const struct fuse_op fuse_ops[] = {
 	[FUSE_GETATTR] = { "GETATTR", op_getattr,
 	    sizeof(struct fuse_getattr_in), 0 },
 	[FUSE_SETATTR] = { "SETATTR", op_setattr,
-	    sizeof(struct fuse_setattr_in), OPF_WRITES },
+	    sizeof(struct fuse_setattr_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_READLINK] = { "READLINK", op_readlink, 0, 0 },
-	[FUSE_SYMLINK] = { "SYMLINK", op_symlink, 0, OPF_WRITES },
+	[FUSE_SYMLINK] = { "SYMLINK", op_symlink, 0,
+	    OPF_WRITES | OPF_CALLER },
 	[FUSE_MKNOD] = { "MKNOD", op_mknod,
-	    sizeof(struct fuse_mknod_in), OPF_WRITES },
+	    sizeof(struct fuse_mknod_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_MKDIR] = { "MKDIR", op_mkdir,
-	    sizeof(struct fuse_mkdir_in), OPF_WRITES },
-	[FUSE_UNLINK] = { "UNLINK", op_unlink, 0, OPF_WRITES },
-	[FUSE_RMDIR] = { "RMDIR", op_rmdir, 0, OPF_WRITES },
+	    sizeof(struct fuse_mkdir_in), OPF_WRITES | OPF_CALLER },
+	[FUSE_UNLINK] = { "UNLINK", op_unlink, 0, OPF_WRITES | OPF_CALLER },
+	[FUSE_RMDIR] = { "RMDIR", op_rmdir, 0, OPF_WRITES | OPF_CALLER },
 	[FUSE_RENAME] = { "RENAME", op_rename,
-	    sizeof(struct fuse_rename_in), OPF_WRITES },
+	    sizeof(struct fuse_rename_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_LINK] = { "LINK", op_link,
-	    sizeof(struct fuse_link_in), OPF_WRITES },
-	[FUSE_OPEN] = { "OPEN", op_open, sizeof(struct fuse_open_in), 0 },
+	    sizeof(struct fuse_link_in), OPF_WRITES | OPF_CALLER },
+	[FUSE_OPEN] = { "OPEN", op_open, sizeof(struct fuse_open_in),
+	    OPF_CALLER },
 	[FUSE_READ] = { "READ", op_read, sizeof(struct fuse_read_in), 0 },
 	[FUSE_WRITE] = { "WRITE", op_write,
 	    sizeof(struct fuse_write_in), OPF_WRITES },
@@ -67,16 +70,17 @@ static const struct fuse_op fuse_ops[] = {
 	    sizeof(struct fuse_release_in), 0 },
 	[FUSE_FSYNC] = { "FSYNC", op_fsync, sizeof(struct fuse_fsync_in), 0 },
 	[FUSE_SETXATTR] = { "SETXATTR", op_setxattr,
-	    FUSE_COMPAT_SETXATTR_IN_SIZE, OPF_WRITES | OPF_XATTR },
+	    FUSE_COMPAT_SETXATTR_IN_SIZE,
+	    OPF_WRITES | OPF_XATTR | OPF_CALLER },
 	[FUSE_GETXATTR] = { "GETXATTR", op_getxattr,
 	    sizeof(struct fuse_getxattr_in), OPF_XATTR },
 	[FUSE_LISTXATTR] = { "LISTXATTR", op_listxattr,
 	    sizeof(struct fuse_getxattr_in), OPF_XATTR },
 	[FUSE_REMOVEXATTR] = { "REMOVEXATTR", op_removexattr, 0,
-	    OPF_WRITES | OPF_XATTR },
+	    OPF_WRITES | OPF_XATTR | OPF_CALLER },
 	[FUSE_FLUSH] = { "FLUSH", op_flush, sizeof(struct fuse_flush_in), 0 },
 	[FUSE_OPENDIR] = { "OPENDIR", op_opendir,
-	    sizeof(struct fuse_open_in), 0 },
+	    sizeof(struct fuse_open_in), OPF_CALLER },
 	[FUSE_READDIR] = { "READDIR", op_readdir,
 	    sizeof(struct fuse_read_in), 0 },
 	[FUSE_RELEASEDIR] = { "RELEASEDIR", op_releasedir,
@@ -89,7 +93,7 @@ static const struct fuse_op fuse_ops[] = {
 	[FUSE_ACCESS] = { "ACCESS", op_access,
 	    sizeof(struct fuse_access_in), 0 },
 	[FUSE_CREATE] = { "CREATE", op_create,
-	    sizeof(struct fuse_create_in), OPF_WRITES },
+	    sizeof(struct fuse_create_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_INTERRUPT] = { "INTERRUPT", op_interrupt,
 	    sizeof(struct fuse_interrupt_in), OPF_NOREPLY },
 	[FUSE_BATCH_FORGET] = { "BATCH_FORGET", op_batch_forget,
@@ -99,12 +103,12 @@ static const struct fuse_op fuse_ops[] = {
 	[FUSE_READDIRPLUS] = { "READDIRPLUS", op_readdirplus,
 	    sizeof(struct fuse_read_in), 0 },
 	[FUSE_RENAME2] = { "RENAME2", op_rename2,
-	    sizeof(struct fuse_rename2_in), OPF_WRITES },
+	    sizeof(struct fuse_rename2_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_LSEEK] = { "LSEEK", op_lseek, sizeof(struct fuse_lseek_in), 0 },
 	[FUSE_COPY_FILE_RANGE] = { "COPY_FILE_RANGE", op_copy_file_range,
 	    sizeof(struct fuse_copy_file_range_in), OPF_WRITES },
 	[FUSE_TMPFILE] = { "TMPFILE", op_tmpfile,
-	    sizeof(struct fuse_create_in), OPF_WRITES },
+	    sizeof(struct fuse_create_in), OPF_WRITES | OPF_CALLER },
 	[FUSE_STATX] = { "STATX", op_statx, sizeof(struct fuse_statx_in), 0 },
 	[FUSE_COPY_FILE_RANGE_64] = { "COPY_FILE_RANGE_64",
 	    op_copy_file_range_64, sizeof(struct fuse_copy_file_range_in),
@@ -119,6 +123,7 @@ static uint64_t	 fuse_init_wanted(void);
 static uint64_t	 fuse_init_offered(const struct fuse_init_in *, size_t,
 	    uint32_t *);
 static int	 fuse_op_negotiated(uint32_t);
+static int	 fuse_call(struct req *, const struct fuse_op *);
 static void	 fuse_init_out(struct fuse_init_out *,
 	    const struct fuse_init_in *, uint64_t);
 
@@ -371,9 +376,31 @@ fuse_dispatch(struct req *req, size_t n)
 	    (unsigned long long)hdr->unique,
 	    (unsigned long long)hdr->nodeid, hdr->len);
 	if ((error = fuse_check(req, op)) == 0)
-		error = op->fn(req);
+		error = fuse_call(req, op);
 	if (error && !(op->flags & OPF_NOREPLY))
 		reply_err(req, error);
+}
+
+/*
+ * Runs the request's op; in multiuser mode, one that the backing
+ * filesystem checks or charges runs as its caller (cred.c).  Reads,
+ * lookups and listings do not: the kernel checked them, and the
+ * backing filesystem charges nothing for them.  I/O on an open file
+ * acts as its opener (ops_file.c).
+ */
+static int
+fuse_call(struct req *req, const struct fuse_op *op)
+{
+	struct cred_save	 cs;
+	int			 error;
+
+	if (!wconf->multiuser || !(op->flags & OPF_CALLER))
+		return op->fn(req);
+	if ((error = cred_enter(req, CRED_NOUMASK, CRED_NOGROUP, &cs)) != 0)
+		return error;
+	error = op->fn(req);
+	cred_leave(&cs);
+	return error;
 }
 
 static uint64_t

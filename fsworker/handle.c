@@ -153,6 +153,7 @@ handle_record(const struct handle *hp)
 	r->dir = hp->dir != NULL;
 	r->backing_id = hp->backing_id;
 	r->uid = hp->uid;
+	r->gid = hp->gid;
 	if ((fl = fcntl(hp->fd, F_GETFL)) == -1)
 		return;
 	r->flags = fl;
@@ -166,8 +167,9 @@ handle_record(const struct handle *hp)
  */
 int
 handle_new(int fd, struct inode *ip, struct dirstream *dir,
-    int32_t backing_id, uid_t uid, uint64_t *fhp)
+    int32_t backing_id, const struct req *req, uint64_t *fhp)
 {
+	uid_t		 uid = req->hdr->uid;
 	struct handle	*hp;
 	uint32_t	 idx;
 	int		 error;
@@ -200,6 +202,8 @@ handle_new(int fd, struct inode *ip, struct dirstream *dir,
 		return ENFILE;
 	}
 	hp->uid = uid;
+	hp->gid = req->hdr->gid;
+	hp->group = cred_group(req);
 	hp->user_counted = huser_cap != 0;
 	hp->fd = fd;
 	hp->inode = ip;
@@ -379,6 +383,8 @@ handle_recover_one(const struct rs_handle *r, uint32_t idx)
 	hp->refs = 1;
 	hp->open = 1;
 	hp->uid = r->uid;
+	hp->gid = r->gid;
+	hp->group = CRED_NOGROUP;
 	handle_recount_user(hp);
 	if (!r->dir) {
 		hp->counted = passthrough_recover(ip, r->backing_id);

@@ -114,11 +114,18 @@ kill_suidgid_error(int error)
 	return error;
 }
 
+/*
+ * Clears the bits for the kernel, which asks it of anyone who may
+ * write the file: in multiuser mode with the worker's own credentials,
+ * since the caller need not own the file.
+ */
 int
 kill_suidgid(const struct req *req, int fd)
 {
-	struct stat	 st;
-	mode_t		 mode;
+	struct cred_save	 cs;
+	struct stat		 st;
+	mode_t			 mode;
+	int			 error;
 
 	if (fstat(fd, &st) == -1)
 		return errno;
@@ -126,7 +133,11 @@ kill_suidgid(const struct req *req, int fd)
 		return 0;
 	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
-	return fchmod(fd, mode) == -1 ? kill_suidgid_error(errno) : 0;
+	if ((error = cred_enter_self(&cs)) != 0)
+		return error;
+	error = fchmod(fd, mode) == -1 ? kill_suidgid_error(errno) : 0;
+	cred_leave(&cs);
+	return error;
 }
 
 /*
@@ -168,9 +179,8 @@ file_handle(const struct req *req, int fd, struct inode *ip, int rdonly,
 	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
-	id = passthrough_open(ip, fd, rdonly);
-	if ((error = handle_new(fd, ip, NULL, id, req->hdr->uid,
-	    &o->fh)) != 0) {
+	id = passthrough_open(req, ip, fd, rdonly);
+	if ((error = handle_new(fd, ip, NULL, id, req, &o->fh)) != 0) {
 		passthrough_close(ip, id);
 		return error;
 	}
@@ -433,6 +443,7 @@ op_write(struct req *req)
 {
 	const struct fuse_write_in	*in = (const void *)req->arg;
 	struct fuse_write_out		 out;
+	struct cred_save		 cs;
 	struct handle			*hp;
 	ssize_t				 n = 0;
 	int				 error = 0;
@@ -444,9 +455,12 @@ op_write(struct req *req)
 	/* Before the data lands, so no new contents keep a set-ID bit. */
 	if (in->write_flags & FUSE_WRITE_KILL_SUIDGID)
 		error = kill_suidgid(req, hp->fd);
-	if (error == 0 && (n = pwrite(hp->fd, req->arg + sizeof(*in),
-	    in->size, in->offset)) == -1)
-		error = errno;
+	if (error == 0 && (error = cred_enter_handle(hp, &cs)) == 0) {
+		if ((n = pwrite(hp->fd, req->arg + sizeof(*in), in->size,
+		    in->offset)) == -1)
+			error = errno;
+		cred_leave(&cs);
+	}
 	handle_put(hp);
 	if (error)
 		return error;
@@ -528,6 +542,7 @@ int
 op_fallocate(struct req *req)
 {
 	const struct fuse_fallocate_in	*in = (const void *)req->arg;
+	struct cred_save		 cs;
 	struct handle			*hp;
 	int				 error = 0;
 
@@ -535,8 +550,11 @@ op_fallocate(struct req *req)
 		return EINVAL;
 	if ((hp = handle_get_file(in->fh, req->hdr->nodeid, EISDIR, &error)) == NULL)
 		return error;
-	if (fallocate(hp->fd, in->mode, in->offset, in->length) == -1)
-		error = errno;
+	if ((error = cred_enter_handle(hp, &cs)) == 0) {
+		if (fallocate(hp->fd, in->mode, in->offset, in->length) == -1)
+			error = errno;
+		cred_leave(&cs);
+	}
 	handle_put(hp);
 	if (error)
 		return error;
@@ -575,6 +593,7 @@ static int
 copy_range(struct req *req, uint64_t maxlen, uint64_t *copied)
 {
 	const struct fuse_copy_file_range_in	*in;
+	struct cred_save			 cs;
 	struct handle				*hin, *hout;
 	loff_t					 offin, offout;
 	ssize_t					 n;
@@ -595,11 +614,14 @@ copy_range(struct req *req, uint64_t maxlen, uint64_t *copied)
 	}
 	if (hout->dir != NULL)
 		error = EISDIR;
-	else if ((n = copy_file_range(hin->fd, &offin, hout->fd, &offout,
-	    in->len < maxlen ? in->len : maxlen, 0)) == -1)
-		error = errno;
-	else
-		*copied = n;
+	else if ((error = cred_enter_handle(hout, &cs)) == 0) {
+		if ((n = copy_file_range(hin->fd, &offin, hout->fd, &offout,
+		    in->len < maxlen ? in->len : maxlen, 0)) == -1)
+			error = errno;
+		else
+			*copied = n;
+		cred_leave(&cs);
+	}
 	handle_put(hout);
 	handle_put(hin);
 	return error;

@@ -181,9 +181,10 @@ op_getattr(struct req *req)
 static int
 setattr_kill_suidgid(const struct req *req, const struct inode *ip)
 {
-	struct stat	 st;
-	mode_t		 mode;
-	int		 error = 0;
+	struct cred_save	 cs;
+	struct stat		 st;
+	mode_t			 mode;
+	int			 error = 0;
 
 	if (ip->type != S_IFREG)
 		return 0;
@@ -191,7 +192,11 @@ setattr_kill_suidgid(const struct req *req, const struct inode *ip)
 		return error;
 	if ((mode = mode_kill_suidgid(req, &st)) == (st.st_mode & 07777))
 		return 0;
-	return kill_suidgid_error(inode_chmod(ip, mode));
+	if ((error = cred_enter_self(&cs)) != 0)
+		return error;
+	error = kill_suidgid_error(inode_chmod(ip, mode));
+	cred_leave(&cs);
+	return error;
 }
 
 /*
@@ -228,14 +233,17 @@ setattr_owner(const struct req *req, const struct inode *ip,
 			return error;
 		as_caller = st.st_uid == req->hdr->uid;
 	}
-	if (as_caller && (error = cred_enter(req, CRED_NOUMASK,
-	    gid == (gid_t)-1 ? CRED_NOGROUP : gid, &cs)) != 0)
+	if (as_caller)
+		error = cred_enter(req, CRED_NOUMASK,
+		    gid == (gid_t)-1 ? CRED_NOGROUP : gid, &cs);
+	else
+		error = cred_enter_self(&cs);
+	if (error)
 		return error;
 	if (fchownat(ip->fd, "", uid, gid,
 	    AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == -1)
 		error = errno;
-	if (as_caller)
-		cred_leave(&cs);
+	cred_leave(&cs);
 	if (uid == (uid_t)-1 && gid == (gid_t)-1)
 		error = kill_suidgid_error(error);
 	return error;
@@ -259,6 +267,28 @@ setattr_size(const struct inode *ip, struct handle *hp, off_t size)
 	if (ftruncate(fd, size) == -1)
 		error = errno;
 	close(fd);
+	return error;
+}
+
+/*
+ * chmod(2), with the worker's own credentials in multiuser mode: the
+ * kernel has checked that the caller owns the file and has already
+ * taken out a set-group-ID bit the caller may not set, with all of the
+ * caller's groups, of which the worker knows only a part.
+ */
+static int
+setattr_mode(const struct inode *ip, struct handle *hp, mode_t mode)
+{
+	struct cred_save	 cs;
+	int			 error;
+
+	if ((error = cred_enter_self(&cs)) != 0)
+		return error;
+	if (hp != NULL)
+		error = fchmod(hp->fd, mode) == -1 ? errno : 0;
+	else
+		error = inode_chmod(ip, mode);
+	cred_leave(&cs);
 	return error;
 }
 
@@ -335,12 +365,7 @@ setattr_apply(const struct req *req, const struct inode *ip,
 			return error;
 	}
 	if (in->valid & FATTR_MODE) {
-		if (hp != NULL)
-			error = fchmod(hp->fd, in->mode & 07777) == -1 ?
-			    errno : 0;
-		else
-			error = inode_chmod(ip, in->mode & 07777);
-		if (error)
+		if ((error = setattr_mode(ip, hp, in->mode & 07777)) != 0)
 			return error;
 	}
 	if (in->valid & FATTR_SIZE) {

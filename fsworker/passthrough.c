@@ -81,6 +81,8 @@ static int32_t			 pt_closing[PT_BATCH];
 static unsigned int		 pt_nclosing;
 static int			 pt_wake = -1;	/* the main thread's */
 
+static void	 pt_close_id(int32_t, int);
+
 /*
  * Before the sandbox: the channel to fsmount, kept only if passthrough
  * may be negotiated.
@@ -106,7 +108,7 @@ passthrough_init(struct worker_conf *c)
 	    fcntl(FSWORKER_MNT_FD, F_SETFD, FD_CLOEXEC) == -1)
 		fatal("%s: channel to fsmount", __func__);
 	if (fsproto_chan_init(&pt_chan, FSWORKER_MNT_FD,
-	    sizeof(struct fsmsg_backing), FSPROTO_F_FDPASS) == -1)
+	    sizeof(struct fsmsg_backing_open), FSPROTO_F_FDPASS) == -1)
 		fatal("%s", __func__);
 	if ((pt_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
 		fatal("%s: eventfd", __func__);
@@ -188,15 +190,14 @@ pt_push(void)
 
 /* Sends a request, and fd if not -1, which is closed; pt_lock held. */
 static int
-pt_send(uint32_t type, int fd, const struct fsmsg_backing *req)
+pt_send(uint32_t type, int fd, const void *req, size_t len)
 {
 	if (!pt_chan_up) {
 		if (fd != -1)
 			close(fd);
 		return ENOTCONN;
 	}
-	if (fsproto_compose(&pt_chan, type, 0, fd, req,
-	    req != NULL ? sizeof(*req) : 0) == -1)
+	if (fsproto_compose(&pt_chan, type, 0, fd, req, len) == -1)
 		return pt_down();
 	return pt_push();
 }
@@ -235,18 +236,20 @@ pt_answer(void)
 }
 
 /*
- * Registers the descriptor bfd, which is closed, and waits for the
- * answer, with pt_lock held; it is let go meanwhile.  Returns 0 and the
- * answer, or an errno.
+ * Registers the descriptor bfd, which is closed, as bc's, and waits for
+ * the answer, with pt_lock held; it is let go meanwhile.  Returns 0 and
+ * the answer, or an errno.
  */
 static int
-pt_register(int bfd, struct fsmsg_backing *res)
+pt_register(int bfd, const struct fsmsg_backing_open *bc,
+    struct fsmsg_backing *res)
 {
 	struct pt_wait	 w;
 	ssize_t		 n;
 	int		 rv;
 
-	if ((rv = pt_send(MSG_BACKING_OPEN, bfd, NULL)) != 0)
+	if ((rv = pt_send(MSG_BACKING_OPEN, bfd, bc,
+	    FSMSG_BACKING_OPEN_LEN(bc->ngroups))) != 0)
 		return rv;
 	memset(&w, 0, sizeof(w));
 	TAILQ_INSERT_TAIL(&pt_waiting, &w, entry);
@@ -327,6 +330,41 @@ pt_small_read(const struct stat *st)
 }
 
 /*
+ * Whose credentials the kernel is to keep for a backing file opened by
+ * req's caller (fsmount/backing.c): in owner mode the worker's own, in
+ * multiuser mode the caller's uid, gid and the group the request
+ * proves.  Returns -1 for a root caller in multiuser mode, whose opens
+ * are served by us: the kernel passes every open of a file through the
+ * registration that is in place, so a registration of root's would
+ * give root's reserved blocks to the next user who opened the file
+ * while root held it open.
+ */
+static int
+pt_cred(const struct req *req, struct fsmsg_backing_open *bc)
+{
+	gid_t	 g;
+	int	 i;
+
+	memset(bc, 0, sizeof(*bc));
+	if (!wconf->multiuser) {
+		bc->uid = wconf->uid;
+		bc->gid = wconf->gid;
+		for (i = 0; i < wconf->ngroups &&
+		    i < FSMSG_BACKING_GROUPS; i++)
+			bc->groups[bc->ngroups++] = wconf->groups[i];
+		return 0;
+	}
+	if (req->hdr->uid == 0 || req->hdr->uid == FUSE_INVALID_UIDGID ||
+	    req->hdr->gid == FUSE_INVALID_UIDGID)
+		return -1;
+	bc->uid = req->hdr->uid;
+	bc->gid = req->hdr->gid;
+	if ((g = cred_group(req)) != CRED_NOGROUP)
+		bc->groups[bc->ngroups++] = g;
+	return 0;
+}
+
+/*
  * The kind of a new open of the regular file ip, whose handle will use
  * fd: a backing id (> 0) for passthrough, or 0 for an open served by
  * us.  Each call is matched by passthrough_close() with the same id.
@@ -338,28 +376,44 @@ pt_small_read(const struct stat *st)
  * than a write passed through.
  *
  * A file with set-user-ID or set-group-ID bits is served by us: the
- * kernel writes to a backing file with fsmount's credentials, and so
- * would clear those bits on a write by root, which keeps them (the
- * requests we serve say whether the writer may).
+ * kernel writes to a backing file with the registration's credentials,
+ * and so would clear those bits on a write by root, which keeps them
+ * (the requests we serve say whether the writer may).
+ *
+ * In multiuser mode a registration is its opener's (pt_cred()): one
+ * kept since the last open is used again only by the same uid, and
+ * ended for anyone else's.  While the file is open through it, the
+ * kernel takes every other open of the file through it too, whoever
+ * opens it (its inode has one backing file at a time): that open's
+ * writes are then charged to the first opener, who is never root.
  */
 int32_t
-passthrough_open(struct inode *ip, int fd, int rdonly)
+passthrough_open(const struct req *req, struct inode *ip, int fd,
+    int rdonly)
 {
-	struct stat		 st;
-	struct fsmsg_backing	 res;
-	int32_t			 id = 0;
-	int			 bfd, rv;
+	struct stat			 st;
+	struct fsmsg_backing		 res;
+	struct fsmsg_backing_open	 bc;
+	int32_t				 id = 0;
+	int				 bfd, rv, mine;
 
 	if (!(fsess.flags & FUSE_PASSTHROUGH) || ip->type != S_IFREG)
 		return 0;
+	mine = pt_cred(req, &bc) == 0;
 	pthread_mutex_lock(&pt_lock);
 	while (ip->pt_registering)
 		pthread_cond_wait(&pt_cond, &pt_lock);
 	if (ip->pt_opens > 0) {
 		id = ip->backing_id;
 		ip->pt_opens++;
-	} else if (ip->cached_opens == 0 && fstat(fd, &st) == 0 &&
+	} else if (ip->cached_opens == 0 && mine && fstat(fd, &st) == 0 &&
 	    (st.st_mode & (S_ISUID | S_ISGID)) == 0) {
+		if (ip->backing_id > 0 && ip->pt_uid != bc.uid) {
+			/* Kept for another opener: not for this one. */
+			pt_idle--;
+			pt_close_id(ip->backing_id, 0);
+			ip->backing_id = 0;
+		}
 		if (ip->backing_id > 0) {
 			/* Kept since the last open was released. */
 			id = ip->backing_id;
@@ -374,10 +428,11 @@ passthrough_open(struct inode *ip, int fd, int rdonly)
 			memset(&res, 0, sizeof(res));
 			if ((bfd = pt_backing_fd(ip, fd)) == -1)
 				res.error = errno;
-			else if ((rv = pt_register(bfd, &res)) != 0)
+			else if ((rv = pt_register(bfd, &bc, &res)) != 0)
 				res.error = rv;
 			if (res.error == 0) {
 				id = ip->backing_id = res.id;
+				ip->pt_uid = bc.uid;
 				ip->pt_opens = 1;
 				log_debug("%s: node %llu: backing %d",
 				    __func__, (unsigned long long)ip->nodeid,

@@ -185,7 +185,7 @@ op_opendir(struct req *req)
 		inode_put(ip);
 		return ENOMEM;
 	}
-	if ((error = handle_new(fd, ip, ds, 0, req->hdr->uid, &fh)) != 0) {
+	if ((error = handle_new(fd, ip, ds, 0, req, &fh)) != 0) {
 		dirstream_free(ds);
 		close(fd);
 		inode_put(ip);

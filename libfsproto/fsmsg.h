@@ -12,6 +12,7 @@
 #ifndef FSMSG_H
 #define FSMSG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fsproto.h"
@@ -46,7 +47,8 @@ enum fsmsg_type {
 	MSG_WORKER_LOG,			/* p->w: u32 FSMSG_LOG_* */
 
 	/* fsworker <-> fsmount: backing files for kernel passthrough */
-	MSG_BACKING_OPEN = 48,		/* w->m: fd open regular file; empty */
+	MSG_BACKING_OPEN = 48,		/* w->m: fd open regular file;
+					   struct fsmsg_backing_open */
 	MSG_BACKING_CLOSE,		/* w->m: struct fsmsg_backing */
 	MSG_BACKING_RESULT,		/* m->w: struct fsmsg_backing, to OPEN */
 
@@ -195,5 +197,20 @@ struct fsmsg_backing {
 	int32_t		id;
 	int32_t		error;
 };
+
+/*
+ * MSG_BACKING_OPEN: whose credentials the kernel keeps for the file and
+ * does every passthrough open, read and write of it with: the opener's
+ * (fsmount/backing.c).  Only the first ngroups of groups are sent.
+ */
+#define FSMSG_BACKING_GROUPS	256
+struct fsmsg_backing_open {
+	uint32_t	uid;
+	uint32_t	gid;
+	uint32_t	ngroups;
+	uint32_t	groups[FSMSG_BACKING_GROUPS];
+};
+#define FSMSG_BACKING_OPEN_LEN(n) \
+	(offsetof(struct fsmsg_backing_open, groups) + (n) * sizeof(uint32_t))
 
 #endif /* FSMSG_H */

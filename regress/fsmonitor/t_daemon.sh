@@ -34,12 +34,13 @@ privsep_body()
 	[ -n "$fsmount_pid" ] || atf_fail "no fsmount child"
 	atf_check_equal "$(awk '$1 == "Uid:" { print $3 }' \
 	    "/proc/$fsmount_pid/status")" 0
-	# CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_SYS_ADMIN;
+	# CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_KILL, CAP_SETGID,
+	# CAP_SETUID, CAP_SYS_ADMIN;
 	# the bounding set adds what workers start with.
 	atf_check_equal "$(fsm_status_field "$fsmount_pid" CapEff)" \
-	    0000000000200026
+	    00000000002000e6
 	atf_check_equal "$(fsm_status_field "$fsmount_pid" CapPrm)" \
-	    0000000000200026
+	    00000000002000e6
 	atf_check_equal "$(fsm_status_field "$fsmount_pid" CapBnd)" \
 	    00000000882001ff
 	atf_check_equal "$(fsm_status_field "$fsmount_pid" CapInh)" \

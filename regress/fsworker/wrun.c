@@ -474,7 +474,7 @@ holder(struct wrun *w, int fusefd, int srcfd, int report)
 		close(bp[1]);
 		w->fusefd = fusefd;
 		if (fsproto_chan_init(&w->bchan, bp[0],
-		    sizeof(struct fsmsg_backing), FSPROTO_F_FDPASS) == -1)
+		    sizeof(struct fsmsg_backing_open), FSPROTO_F_FDPASS) == -1)
 			err(1, "fsproto_chan_init");
 		w->bchan_open = 1;
 	} else
