@@ -132,6 +132,7 @@ check_client(int fd, int mounting, struct cred *cr, char *err, size_t errlen)
 		return (EPERM);
 	}
 	cr->ngroups = len / sizeof(gid_t);
+	cr->peer_groups = 1;
 	/* Allow lines govern mounting; anyone may undo their own mounts. */
 	if (mounting && !conf_allows(&env->conf, cr->uid, cr->gid, cr->groups,
 	    cr->ngroups)) {

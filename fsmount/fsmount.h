@@ -40,6 +40,7 @@ struct cred {
 	pid_t	pid;
 	gid_t	groups[FSMOUNT_GROUPS_MAX];
 	int	ngroups;
+	int	peer_groups;	/* groups are the requester's, maybe none */
 };
 
 enum fsm_mount_state {
@@ -68,10 +69,10 @@ struct fsm_mount {
 	struct fsproto_chan	 wchan;		/* the worker's, for backing */
 	int			 wchan_open;
 	unsigned int		 nbacking;	/* files registered now */
+	struct cred		 cred;		/* whom the workers run for */
 	/* Restart in place (-o restart); state_fd is -1 without. */
 	int			 state_fd;	/* the workers' memfd */
 	int			 src_fd;	/* the source, for the next */
-	struct cred		 cred;		/* whom the next runs for */
 	uint32_t		 restarts;
 	time_t			 restart_at[FSMOUNT_RESTART_BURST];
 };

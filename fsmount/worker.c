@@ -26,21 +26,28 @@
 #define WORKER_STOP_GRACE	5	/* seconds before SIGKILL */
 
 /*
- * The owner's supplementary groups, as a comma-separated list.  Asked
- * before the fork, so that NSS modules load once in fsmount, not in
- * every new worker before its exec.
+ * The owner's supplementary groups, as a comma-separated list: those
+ * the requester holds, which may be none at all, for a mount a client
+ * asked for, since a group it dropped must not come back through the
+ * mount; the group database's for a static mount, which has no
+ * requester.  Asked before the fork, so that NSS modules load once in
+ * fsmount, not in every new worker before its exec.
  */
 static int
 worker_groups(const struct cred *cr, char *buf, size_t len)
 {
 	struct passwd	*pw;
-	gid_t		 groups[FSMOUNT_GROUPS_MAX];
+	gid_t		 dbgroups[FSMOUNT_GROUPS_MAX];
+	const gid_t	*groups = dbgroups;
 	int		 i, n = FSMOUNT_GROUPS_MAX;
 	size_t		 used = 0;
 
 	buf[0] = '\0';
-	if ((pw = getpwuid(cr->uid)) == NULL ||
-	    getgrouplist(pw->pw_name, cr->gid, groups, &n) == -1) {
+	if (cr->peer_groups) {
+		groups = cr->groups;
+		n = cr->ngroups;
+	} else if ((pw = getpwuid(cr->uid)) == NULL ||
+	    getgrouplist(pw->pw_name, cr->gid, dbgroups, &n) == -1) {
 		snprintf(buf, len, "%u", (unsigned int)cr->gid);
 		return (0);
 	}
