@@ -283,17 +283,14 @@ fsmount_static_mount(uint32_t reqid, uint32_t index)
 		fatalx("%s: no static mount %u", __func__, index);
 	st = &env->conf.statics[index];
 	memset(&cr, 0, sizeof(cr));
-	if ((srcfd = open(st->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		snprintf(err, sizeof(err), "%s: %s", st->source,
-		    strerror(errno));
-		fsmount_send_mount_fail(reqid, errno, err);
+	if ((srcfd = check_static_path(st->source, O_RDONLY | O_DIRECTORY, 0,
+	    &rv, err, sizeof(err))) == -1) {
+		fsmount_send_mount_fail(reqid, rv, err);
 		return;
 	}
-	if ((mpfd = open(st->mountpoint, O_PATH | O_CLOEXEC)) == -1) {
-		snprintf(err, sizeof(err), "%s: %s", st->mountpoint,
-		    strerror(errno));
-		fsmount_send_mount_fail(reqid, errno, err);
+	if ((mpfd = check_static_path(st->mountpoint, O_PATH, 1, &rv, err,
+	    sizeof(err))) == -1) {
+		fsmount_send_mount_fail(reqid, rv, err);
 		close(srcfd);
 		return;
 	}

@@ -141,6 +141,7 @@ int	 check_mount_max(const struct cred *, char *, size_t);
 int	 check_source(int, char *, size_t, char *, size_t);
 int	 check_mountpoint(const struct cred *, int, char *, size_t, char *,
 	    size_t);
+int	 check_static_path(const char *, int, int, int *, char *, size_t);
 int	 mnt_id_of(int);
 int	 fd_path(int, char *, size_t);
 
