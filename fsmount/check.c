@@ -303,6 +303,28 @@ check_static_path(const char *path, int flags, int root_only, int *rv,
 }
 
 /*
+ * Whether the pinned directory is what its path leads to now, the
+ * topmost mount there: mounting on a directory another mount covers
+ * would hide that mount.  The mount is compared first, from /proc:
+ * fstat() of what covers it would ask that filesystem, which may be
+ * a FUSE server that never answers.
+ */
+static int
+check_topmost(int fd, const char *path)
+{
+	struct stat	a, b;
+	int		top, same;
+
+	if ((top = check_openat2(AT_FDCWD, path, O_PATH)) == -1)
+		return (0);
+	same = mnt_id_of(top) == mnt_id_of(fd) && mnt_id_of(fd) != -1 &&
+	    fstat(top, &a) == 0 && fstat(fd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	close(top);
+	return (same);
+}
+
+/*
  * fusermount's rules, on the pinned descriptor: a directory, owned and
  * writable by the requester, on an ordinary filesystem.  Ownership also
  * settles sticky directories: /tmp itself belongs to root, a directory
@@ -331,6 +353,10 @@ check_mountpoint(const struct cred *cr, int fd, char *path, size_t pathlen,
 	}
 	if (strcmp(path, "/") == 0) {
 		snprintf(err, errlen, "cannot mount on /");
+		return (EBUSY);
+	}
+	if (!check_topmost(fd, path)) {
+		snprintf(err, errlen, "mountpoint is covered by another mount");
 		return (EBUSY);
 	}
 	if (cr->uid == 0)

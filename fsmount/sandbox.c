@@ -65,7 +65,8 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 
 	/* Checking a request. */
 	SC_ALLOW(openat2,	"static sources and mountpoints, without "
-				"following symbolic links"),
+				"following symbolic links; a mountpoint's "
+				"path again, to find what covers it"),
 	SC_ALLOW(openat,	"/dev/fuse; the configuration; the user "
 				"and group files; /dev/null for a worker"),
 	SC_ALLOW(fstat,		"what a descriptor is; stdio"),
