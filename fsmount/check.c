@@ -240,8 +240,8 @@ check_root_only(int fd, const char *path, size_t pathlen, char *err,
  * every directory on the way, the last included, must be root's and
  * writable by no one else, sticky directories aside: whoever may write
  * in one could swap what follows it for a link, or for a directory of
- * their own, before the next mount or reload.  Returns the descriptor, or -1 with *rv and
- * err set.
+ * their own, before the next mount or reload.  Returns the descriptor,
+ * or -1 with *rv and err set.
  */
 int
 check_static_path(const char *path, int flags, int root_only, int *rv,
@@ -249,15 +249,17 @@ check_static_path(const char *path, int flags, int root_only, int *rv,
 {
 	char	 buf[PATH_MAX], *p, *name;
 	size_t	 end = 1;
-	int	 dfd, fd;
+	int	 dfd, fd, error;
 
 	if (path[0] != '/' || strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
 		snprintf(err, errlen, "%s: not an absolute path", path);
 		*rv = EINVAL;
 		return (-1);
 	}
-	if ((dfd = check_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY)) == -1)
+	if ((dfd = check_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY)) == -1) {
+		error = errno;
 		goto fail;
+	}
 	for (p = buf + 1;;) {
 		if (root_only && (*rv = check_root_only(dfd, path, end, err,
 		    errlen)) != 0) {
@@ -279,6 +281,7 @@ check_static_path(const char *path, int flags, int root_only, int *rv,
 		/* Directories on the way; the last one as asked. */
 		fd = check_openat2(dfd, name, *p == '\0' ? flags :
 		    O_PATH | O_DIRECTORY);
+		error = errno;
 		close(dfd);
 		if ((dfd = fd) == -1)
 			goto fail;
@@ -286,19 +289,20 @@ check_static_path(const char *path, int flags, int root_only, int *rv,
 	if (end == 1) {
 		/* The path is / itself, opened as asked. */
 		fd = check_openat2(dfd, ".", flags);
+		error = errno;
 		close(dfd);
 		if ((dfd = fd) == -1)
 			goto fail;
 	}
 	return (dfd);
  fail:
-	*rv = errno;
-	if (errno == ELOOP)
+	*rv = error;
+	if (error == ELOOP)
 		snprintf(err, errlen, "%.*s: a symbolic link, not followed "
-		    "(%s)", (int)end, path, strerror(errno));
+		    "(%s)", (int)end, path, strerror(error));
 	else
 		snprintf(err, errlen, "%.*s: %s", (int)end, path,
-		    strerror(errno));
+		    strerror(error));
 	return (-1);
 }
 
@@ -313,13 +317,14 @@ static int
 check_topmost(int fd, const char *path)
 {
 	struct stat	a, b;
-	int		top, same;
+	int		top, id, same;
 
-	if ((top = check_openat2(AT_FDCWD, path, O_PATH)) == -1)
+	if ((id = mnt_id_of(fd)) == -1 ||
+	    (top = check_openat2(AT_FDCWD, path, O_PATH)) == -1)
 		return (0);
-	same = mnt_id_of(top) == mnt_id_of(fd) && mnt_id_of(fd) != -1 &&
-	    fstat(top, &a) == 0 && fstat(fd, &b) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	same = mnt_id_of(top) == id && fstat(top, &a) == 0 &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
 	close(top);
 	return (same);
 }
