@@ -104,7 +104,7 @@ backing_cred_check(const struct fsm_mount *m,
 	if (m->multiuser)
 		return (bc->uid == 0 || bc->uid == (uint32_t)-1 ||
 		    bc->gid == (uint32_t)-1 ? EPERM : 0);
-	if (bc->uid != m->wuid || bc->gid != m->wgid)
+	if (bc->uid != m->cred.uid || bc->gid != m->cred.gid)
 		return (EPERM);
 	for (i = 0; i < bc->ngroups; i++) {
 		for (j = 0; j < m->nwgroups; j++)

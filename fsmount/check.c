@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+
+#include <linux/openat2.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +135,7 @@ check_client(int fd, int mounting, struct cred *cr, char *err, size_t errlen)
 		return (EPERM);
 	}
 	cr->ngroups = len / sizeof(gid_t);
+	cr->peer_groups = 1;
 	/* Allow lines govern mounting; anyone may undo their own mounts. */
 	if (mounting && !conf_allows(&env->conf, cr->uid, cr->gid, cr->groups,
 	    cr->ngroups)) {
@@ -188,6 +192,144 @@ check_fstype(unsigned long magic)
 }
 
 /*
+ * One step of a path, never through a symbolic link, /proc's magic
+ * links included.  Debian 12's libc has no openat2() of its own.
+ */
+static int
+check_openat2(int dfd, const char *name, int flags)
+{
+	struct open_how	how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned int)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return ((int)syscall(SYS_openat2, dfd, name, &how, sizeof(how)));
+}
+
+/*
+ * Whether only root may change what the directory holds, or at least
+ * which directories it holds: others may write in a sticky directory
+ * of root's, but not rename or remove what root owns there, and
+ * every directory that follows must be root's too.
+ */
+static int
+check_root_only(int fd, const char *path, size_t pathlen, char *err,
+    size_t errlen)
+{
+	struct stat	sb;
+
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "%.*s: %s", (int)pathlen, path,
+		    strerror(errno));
+		return (errno);
+	}
+	if (sb.st_uid != 0 || ((sb.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(sb.st_mode & S_ISVTX))) {
+		snprintf(err, errlen, "%.*s is writable by others than root "
+		    "(owner %u, mode %04o): refused as part of a static "
+		    "mountpoint", (int)pathlen, path, (unsigned int)sb.st_uid,
+		    (unsigned int)(sb.st_mode & 07777));
+		return (EPERM);
+	}
+	return (0);
+}
+
+/*
+ * A static mount's source or mountpoint, opened from / a component at
+ * a time without following any symbolic link.  With root_only, / and
+ * every directory on the way, the last included, must be root's and
+ * writable by no one else, sticky directories aside: whoever may write
+ * in one could swap what follows it for a link, or for a directory of
+ * their own, before the next mount or reload.  Returns the descriptor,
+ * or -1 with *rv and err set.
+ */
+int
+check_static_path(const char *path, int flags, int root_only, int *rv,
+    char *err, size_t errlen)
+{
+	char	 buf[PATH_MAX], *p, *name;
+	size_t	 end = 1;
+	int	 dfd, fd, error;
+
+	if (path[0] != '/' || strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: not an absolute path", path);
+		*rv = EINVAL;
+		return (-1);
+	}
+	if ((dfd = check_openat2(AT_FDCWD, "/", O_PATH | O_DIRECTORY)) == -1) {
+		error = errno;
+		goto fail;
+	}
+	for (p = buf + 1;;) {
+		if (root_only && (*rv = check_root_only(dfd, path, end, err,
+		    errlen)) != 0) {
+			close(dfd);
+			return (-1);
+		}
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		name = p;
+		while (*p != '/' && *p != '\0')
+			p++;
+		end = (size_t)(p - buf);
+		if (*p == '/')
+			*p++ = '\0';
+		while (*p == '/')
+			p++;
+		/* Directories on the way; the last one as asked. */
+		fd = check_openat2(dfd, name, *p == '\0' ? flags :
+		    O_PATH | O_DIRECTORY);
+		error = errno;
+		close(dfd);
+		if ((dfd = fd) == -1)
+			goto fail;
+	}
+	if (end == 1) {
+		/* The path is / itself, opened as asked. */
+		fd = check_openat2(dfd, ".", flags);
+		error = errno;
+		close(dfd);
+		if ((dfd = fd) == -1)
+			goto fail;
+	}
+	return (dfd);
+ fail:
+	*rv = error;
+	if (error == ELOOP)
+		snprintf(err, errlen, "%.*s: a symbolic link, not followed "
+		    "(%s)", (int)end, path, strerror(error));
+	else
+		snprintf(err, errlen, "%.*s: %s", (int)end, path,
+		    strerror(error));
+	return (-1);
+}
+
+/*
+ * Whether the pinned directory is what its path leads to now, the
+ * topmost mount there: mounting on a directory another mount covers
+ * would hide that mount.  The mount is compared first, from /proc:
+ * fstat() of what covers it would ask that filesystem, which may be
+ * a FUSE server that never answers.
+ */
+static int
+check_topmost(int fd, const char *path)
+{
+	struct stat	a, b;
+	int		top, id, same;
+
+	if ((id = mnt_id_of(fd)) == -1 ||
+	    (top = check_openat2(AT_FDCWD, path, O_PATH)) == -1)
+		return (0);
+	same = mnt_id_of(top) == id && fstat(top, &a) == 0 &&
+	    fstat(fd, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino;
+	close(top);
+	return (same);
+}
+
+/*
  * fusermount's rules, on the pinned descriptor: a directory, owned and
  * writable by the requester, on an ordinary filesystem.  Ownership also
  * settles sticky directories: /tmp itself belongs to root, a directory
@@ -216,6 +358,10 @@ check_mountpoint(const struct cred *cr, int fd, char *path, size_t pathlen,
 	}
 	if (strcmp(path, "/") == 0) {
 		snprintf(err, errlen, "cannot mount on /");
+		return (EBUSY);
+	}
+	if (!check_topmost(fd, path)) {
+		snprintf(err, errlen, "mountpoint is covered by another mount");
 		return (EBUSY);
 	}
 	if (cr->uid == 0)

@@ -152,11 +152,11 @@ fsmount_send_mount_ok(uint32_t reqid, struct fsm_mount *m, int chanfd)
 /*
  * What a restart of the worker needs: the state the workers share
  * (a memfd of fixed size: sealed, so no worker can shrink it under the
- * next), the source, and whom the worker runs for.
+ * next) and the source.
  */
 static int
-fsmount_restartable(const struct cred *cr, int srcfd, struct fsm_mount *m,
-    char *err, size_t errlen)
+fsmount_restartable(int srcfd, struct fsm_mount *m, char *err,
+    size_t errlen)
 {
 	int	fd;
 
@@ -175,7 +175,6 @@ fsmount_restartable(const struct cred *cr, int srcfd, struct fsm_mount *m,
 		snprintf(err, errlen, "source: %s", strerror(errno));
 		return (EMFILE);
 	}
-	m->cred = *cr;
 	return (0);
 }
 
@@ -219,13 +218,15 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 	m->fuse_fd = fusefd;
 	m->parent_fd = m->state_fd = m->src_fd = -1;
 	m->uid = cr->uid;
+	/* Whom the worker runs for, and any worker started after it. */
+	m->cred = *cr;
 	m->source = strdup(src);
 	m->mountpoint = strdup(mnt);
 	m->options = strdup(canon);
 	if (m->source == NULL || m->mountpoint == NULL || m->options == NULL)
 		fatal("%s", __func__);
 	if ((mo.flags & MO_RESTART) &&
-	    (rv = fsmount_restartable(cr, srcfd, m, err, errlen)) != 0) {
+	    (rv = fsmount_restartable(srcfd, m, err, errlen)) != 0) {
 		mount_free(m);
 		return (rv);
 	}
@@ -283,17 +284,14 @@ fsmount_static_mount(uint32_t reqid, uint32_t index)
 		fatalx("%s: no static mount %u", __func__, index);
 	st = &env->conf.statics[index];
 	memset(&cr, 0, sizeof(cr));
-	if ((srcfd = open(st->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1) {
-		snprintf(err, sizeof(err), "%s: %s", st->source,
-		    strerror(errno));
-		fsmount_send_mount_fail(reqid, errno, err);
+	if ((srcfd = check_static_path(st->source, O_RDONLY | O_DIRECTORY, 0,
+	    &rv, err, sizeof(err))) == -1) {
+		fsmount_send_mount_fail(reqid, rv, err);
 		return;
 	}
-	if ((mpfd = open(st->mountpoint, O_PATH | O_CLOEXEC)) == -1) {
-		snprintf(err, sizeof(err), "%s: %s", st->mountpoint,
-		    strerror(errno));
-		fsmount_send_mount_fail(reqid, errno, err);
+	if ((mpfd = check_static_path(st->mountpoint, O_PATH, 1, &rv, err,
+	    sizeof(err))) == -1) {
+		fsmount_send_mount_fail(reqid, rv, err);
 		close(srcfd);
 		return;
 	}

@@ -40,6 +40,7 @@ struct cred {
 	pid_t	pid;
 	gid_t	groups[FSMOUNT_GROUPS_MAX];
 	int	ngroups;
+	int	peer_groups;	/* groups are the requester's, maybe none */
 };
 
 enum fsm_mount_state {
@@ -66,18 +67,16 @@ struct fsm_mount {
 	char			*options;
 	dev_t			 src_dev;	/* the source's filesystem */
 	int			 multiuser;	/* -o multiuser */
-	/* The worker's ids (owner mode): backing files' credentials. */
-	uid_t			 wuid;
-	gid_t			 wgid;
+	/* The worker's groups: those of backing files (owner mode). */
 	gid_t			 wgroups[FSMOUNT_GROUPS_MAX];
 	int			 nwgroups;
 	struct fsproto_chan	 wchan;		/* the worker's, for backing */
 	int			 wchan_open;
 	unsigned int		 nbacking;	/* files registered now */
+	struct cred		 cred;		/* whom the workers run for */
 	/* Restart in place (-o restart); state_fd is -1 without. */
 	int			 state_fd;	/* the workers' memfd */
 	int			 src_fd;	/* the source, for the next */
-	struct cred		 cred;		/* whom the next runs for */
 	uint32_t		 restarts;
 	time_t			 restart_at[FSMOUNT_RESTART_BURST];
 };
@@ -146,6 +145,7 @@ int	 check_mount_max(const struct cred *, char *, size_t);
 int	 check_source(int, char *, size_t, char *, size_t);
 int	 check_mountpoint(const struct cred *, int, char *, size_t, char *,
 	    size_t);
+int	 check_static_path(const char *, int, int, int *, char *, size_t);
 int	 mnt_id_of(int);
 int	 fd_path(int, char *, size_t);
 

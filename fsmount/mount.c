@@ -249,8 +249,10 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 {
 	unsigned int	 attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
 	char		 tmp[PATH_MAX];
-	int		 fsfd, mfd, pfd, top;
+	int		 fsfd, mfd, pfd, top, below;
 
+	/* Where the mount must land: right on the pinned directory. */
+	below = mnt_id_of(mpfd);
 	if ((pfd = openat(mpfd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		snprintf(err, errlen, "mountpoint's directory: %s",
@@ -296,9 +298,15 @@ mount_fuse(const struct cred *cr, int fusefd, int mpfd, const char *source,
 	if ((m->name = strdup(basename(tmp))) == NULL)
 		fatal("%s", __func__);
 
-	/* What the name now leads to must be the mount we just made. */
+	/*
+	 * What the name now leads to must be the mount we just made, and
+	 * it must sit on the pinned directory itself: the kernel stacks a
+	 * new mount on the topmost one at a place, so a mount someone made
+	 * there since we checked would be hidden under ours.
+	 */
 	top = openat(pfd, m->name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (m->mnt_id == -1 || top == -1 || mnt_id_of(top) != m->mnt_id) {
+	if (m->mnt_id == -1 || top == -1 || mnt_id_of(top) != m->mnt_id ||
+	    !mount_is_ours_on(m->mnt_id, below)) {
 		log_warnx("%s: %s: mount not found where it was made",
 		    __func__, mppath);
 		if (top != -1)

@@ -66,8 +66,10 @@ static const struct sandbox_syscall fsmount_syscalls[] = {
 	SC_ALLOW(getpid,	"the pid stamped on frames"),
 
 	/* Checking a request. */
-	SC_ALLOW(openat,	"/dev/fuse; the source and mountpoint of a "
-				"static mount; the configuration; the user "
+	SC_ALLOW(openat2,	"static sources and mountpoints, without "
+				"following symbolic links; a mountpoint's "
+				"path again, to find what covers it"),
+	SC_ALLOW(openat,	"/dev/fuse; the configuration; the user "
 				"and group files; /dev/null for a worker"),
 	SC_ALLOW(fstat,		"what a descriptor is; stdio"),
 	SC_ALLOW(newfstatat,	"what a descriptor is; stdio"),

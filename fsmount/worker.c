@@ -27,9 +27,12 @@
 
 /*
  * The owner's supplementary groups, as a comma-separated list, and in
- * m, whose backing files are registered with them (backing.c).  Asked
- * before the fork, so that NSS modules load once in fsmount, not in
- * every new worker before its exec.
+ * m, whose backing files are registered with them (backing.c): those
+ * the requester holds, which may be none at all, for a mount a client
+ * asked for, since a group it dropped must not come back through the
+ * mount; the group database's for a static mount, which has no
+ * requester.  Asked before the fork, so that NSS modules load once in
+ * fsmount, not in every new worker before its exec.
  */
 static int
 worker_groups(const struct cred *cr, struct fsm_mount *m, char *buf,
@@ -40,9 +43,10 @@ worker_groups(const struct cred *cr, struct fsm_mount *m, char *buf,
 	size_t		 used = 0;
 
 	buf[0] = '\0';
-	m->wuid = cr->uid;
-	m->wgid = cr->gid;
-	if ((pw = getpwuid(cr->uid)) == NULL ||
+	if (cr->peer_groups) {
+		n = cr->ngroups;
+		memcpy(m->wgroups, cr->groups, n * sizeof(gid_t));
+	} else if ((pw = getpwuid(cr->uid)) == NULL ||
 	    getgrouplist(pw->pw_name, cr->gid, m->wgroups, &n) == -1) {
 		m->wgroups[0] = cr->gid;
 		n = 1;

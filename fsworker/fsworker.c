@@ -107,6 +107,10 @@ parse_groups(struct worker_conf *c, const char *arg)
 {
 	char	*copy, *p, *tok;
 
+	c->groups_given = 1;
+	/* The requester may hold no supplementary group at all. */
+	if (*arg == '\0')
+		return;
 	if ((copy = strdup(arg)) == NULL)
 		fatal("%s", __func__);
 	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
@@ -609,7 +613,7 @@ parse_args(struct worker_conf *c, int argc, char *argv[])
 	c->mountpoint = argv[0];
 	if (c->writeback && c->passthrough == PASSTHROUGH_ON)
 		fatalx("options writeback and passthrough exclude each other");
-	if (c->ngroups == 0) {
+	if (!c->groups_given) {
 		/* No list given: the owner's primary group alone. */
 		if ((c->groups = malloc(sizeof(*c->groups))) == NULL)
 			fatal("groups");

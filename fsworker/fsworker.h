@@ -47,6 +47,7 @@ struct worker_conf {
 	gid_t			 gid;
 	gid_t			*groups;
 	int			 ngroups;
+	int			 groups_given;	/* -G, maybe empty */
 	const char		*mountpoint;	/* in log messages */
 	int			 debug;
 	int			 verbose;

@@ -170,6 +170,12 @@ mntopt_conflicts(struct mntopts *mo, char *err, size_t errlen)
 	}
 	if (mo->flags & MO_MULTIUSER)
 		mo->flags |= MO_ALLOW_OTHER | MO_DEFAULT_PERMISSIONS;
+	/*
+	 * In owner mode the worker acts as the owner for every caller:
+	 * only the kernel's check keeps others to their own rights.
+	 */
+	if (mo->flags & MO_ALLOW_OTHER)
+		mo->flags |= MO_DEFAULT_PERMISSIONS;
 	return (0);
 }
 

@@ -157,7 +157,7 @@ user_allow_other
 mount_max 7
 allow user 0
 allow group 0
-mount "/srv/a b" on "/mnt/x" options "ro,allow_other,cache=always"
+mount "/srv/a b" on "/mnt/x" options "ro,allow_other,default_permissions,cache=always"
 mount "/srv/c" on "/mnt/y"
 CONF
 	atf_check -o file:expected -e inline:"configuration OK\n" \

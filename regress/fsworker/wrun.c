@@ -130,6 +130,7 @@ do_mount(struct wrun *w, int fusefd)
 	    has_option(w->options, "allow_other") ||
 	    has_option(w->options, "multiuser") ? ",allow_other" : "",
 	    has_option(w->options, "default_permissions") ||
+	    has_option(w->options, "allow_other") ||
 	    has_option(w->options, "multiuser") ?
 	    ",default_permissions" : "");
 	if (n < 0 || (size_t)n >= sizeof(data))
