@@ -74,12 +74,19 @@ append_held()
 # served without the page cache fails with ENODEV, or, with
 # cache=never, succeeds and has what is written through it appended.
 # An open for writing of a file that became append-only while it was
-# open in passthrough mode fails with ETXTBSY.
+# open in passthrough mode fails with ETXTBSY; with the writeback cache,
+# every open for writing of an append-only file fails with EPERM, and a
+# write through an open from before a file became immutable lands in
+# the page cache, to fail when written back.
 append_documented()
 {
 	if [ "$1" = held ] && [ "$append_busy" = yes ] && [ "$4" = ETXTBSY ]
 	then
 		return 0
+	fi
+	if [ "$append_wb" = yes ]; then
+		[ "$4" = EPERM ] && return 0
+		[ "$2:$3:$4" = held:EPERM:4 ] && return 0
 	fi
 	shift
 	case "$1:$2:$3" in
@@ -243,10 +250,59 @@ cache_never_cleanup()
 	append_cleanup
 }
 
+atf_test_case writeback cleanup
+writeback_head()
+{
+	atf_set descr "chattr +a and +i on ext4 with the writeback cache, " \
+	    "where the worker opens no file O_APPEND"
+	atf_set require.user root
+	atf_set require.progs chattr mkfs.ext4
+}
+writeback_body()
+{
+	append_wb=yes
+	append_setup ext4 writeback
+	append_all fresh kept held
+}
+writeback_cleanup()
+{
+	append_cleanup
+}
+
+atf_test_case fsmount_refuses cleanup
+fsmount_refuses_head()
+{
+	atf_set descr "fsmount refuses to register an append-only file " \
+	    "that a worker asks it to, with EPERM, and registers a plain one"
+	atf_set require.user root
+	atf_set require.progs chattr mkfs.ext4
+}
+fsmount_refuses_body()
+{
+	w=$(fsm_workdir)
+	FSMONITOR_WORKER_WRAP="$(atf_get_srcdir)/regworker" fsm_start
+	fsm_fs ext4 "$w/s"
+	mkdir "$w/m"
+	printf 'plain\nappend\n' >"$w/s/names"
+	head -c 4096 /dev/zero | tr '\0' A >"$w/s/plain"
+	cp "$w/s/plain" "$w/s/append"
+	chattr +a "$w/s/append"
+	# regworker exits once done, before serving: the mount fails.
+	atf_check -s exit:1 -e match:"before serving" \
+	    fsctl mount "$w/s" "$w/m"
+	atf_check -o inline:"plain ok\nappend EPERM\n" cat "$w/s/result"
+}
+fsmount_refuses_cleanup()
+{
+	append_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case ext4
 	atf_add_test_case ext4_nopassthrough
 	atf_add_test_case tmpfs
 	atf_add_test_case cache_never
+	atf_add_test_case writeback
+	atf_add_test_case fsmount_refuses
 }
