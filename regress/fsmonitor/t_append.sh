@@ -14,7 +14,7 @@ fallocate_keep punch zero cfr setfl_cfr"
 U="timeout 20 as_user $TESTUSER"
 
 # append_setup FSTYPE [MOUNT-OPTIONS]: the test user's FSTYPE as the
-# source, mounted by them.
+# source, mounted by them, or by root where the options say multiuser.
 append_setup()
 {
 	fsm_users
@@ -27,7 +27,12 @@ append_setup()
 	chown "$TESTUSER:" "$w/s"
 	mkdir "$w/m"
 	chown "$TESTUSER" "$w/m"
-	atf_check fsctl_as "$TESTUSER" mount ${2:+-o "$2"} "$w/s" "$w/m"
+	case "$2" in
+	multiuser*)
+		atf_check fsctl mount -o "$2" "$w/s" "$w/m" ;;
+	*)
+		atf_check fsctl_as "$TESTUSER" mount ${2:+-o "$2"} "$w/s" "$w/m" ;;
+	esac
 	printf SRC >"$w/s/src"
 	chown "$TESTUSER:" "$w/s/src"
 	head -c 4096 /dev/zero | tr '\0' A >ref
@@ -269,6 +274,25 @@ writeback_cleanup()
 	append_cleanup
 }
 
+atf_test_case multiuser cleanup
+multiuser_head()
+{
+	atf_set descr "chattr +a and +i on ext4 through root's multiuser " \
+	    "mount, used by the test user"
+	atf_set require.user root
+	atf_set require.progs chattr mkfs.ext4
+}
+multiuser_body()
+{
+	append_busy=yes
+	append_setup ext4 multiuser
+	append_all fresh kept held
+}
+multiuser_cleanup()
+{
+	append_cleanup
+}
+
 atf_test_case fsmount_refuses cleanup
 fsmount_refuses_head()
 {
@@ -304,5 +328,6 @@ atf_init_test_cases()
 	atf_add_test_case tmpfs
 	atf_add_test_case cache_never
 	atf_add_test_case writeback
+	atf_add_test_case multiuser
 	atf_add_test_case fsmount_refuses
 }
