@@ -22,8 +22,8 @@
  * We register only what cannot give a caller more than the worker
  * itself could do: a regular file on the mount's own source
  * filesystem, open for reading and writing (or on a filesystem mounted
- * read-only), and no more of them at once than a worker could hold
- * descriptors.
+ * read-only), neither append-only nor immutable, and no more of them at
+ * once than a worker could hold descriptors.
  */
 
 #include <sys/types.h>
@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
+#include <linux/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,29 @@ backing_chan_close(struct fsm_mount *m)
 	m->wchan_open = 0;
 }
 
+/*
+ * Whether the file open on fd is append-only or immutable; where statx(2)
+ * reports neither attribute, its inode flags say.  The kernel checks
+ * neither on the backing file it opens for a passthrough open, nor on a
+ * mapping or fcntl(F_SETFL) through the mount: registered, such a file
+ * could be overwritten.
+ */
+static int
+backing_unwritable(int fd)
+{
+	const uint64_t	attrs = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE;
+	struct statx	stx;
+	int		flags;
+
+	if (statx(fd, "", AT_EMPTY_PATH, 0, &stx) == 0 &&
+	    (stx.stx_attributes_mask & attrs) == attrs)
+		return ((stx.stx_attributes & attrs) != 0);
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == -1)
+		return (errno != ENOTTY && errno != EOPNOTSUPP &&
+		    errno != EINVAL);
+	return ((flags & (FS_APPEND_FL | FS_IMMUTABLE_FL)) != 0);
+}
+
 /* Whether fd may be registered for m; an errno if not. */
 static int
 backing_check(struct fsm_mount *m, int fd)
@@ -218,6 +242,8 @@ backing_check(struct fsm_mount *m, int fd)
 		return (EINVAL);
 	if (sb.st_dev != m->src_dev)
 		return (EXDEV);
+	if (backing_unwritable(fd))
+		return (EPERM);
 	if ((fl = fcntl(fd, F_GETFL)) == -1)
 		return (errno);
 	if ((fl & O_ACCMODE) != O_RDWR &&

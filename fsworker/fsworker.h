@@ -399,6 +399,7 @@ void	 dirstream_free(struct dirstream *);
 
 /* ops_file.c */
 void	 file_init(int);
+int	 file_unwritable(int);
 int	 op_open(struct req *);
 int	 op_create(struct req *);
 int	 op_tmpfile(struct req *);

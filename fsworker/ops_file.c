@@ -73,6 +73,26 @@ fopen_flags(void)
 	return 0;
 }
 
+/*
+ * Whether the file open on fd is append-only or immutable: 1 if so, 0
+ * if not, -1 where statx(2) cannot tell (the filesystem reports neither
+ * attribute).  The kernel's FUSE inode carries no such flags, so
+ * nothing but the backing file refuses what they forbid: such a file is
+ * never passed through (passthrough.c), and an open of it that may
+ * write is served without the page cache (file_handle()).
+ */
+int
+file_unwritable(int fd)
+{
+	const uint64_t	 attrs = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE;
+	struct statx	 stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, 0, &stx) == -1 ||
+	    (stx.stx_attributes_mask & attrs) != attrs)
+		return -1;
+	return (stx.stx_attributes & attrs) != 0;
+}
+
 static int
 open_is_write(uint32_t kflags)
 {
@@ -179,7 +199,8 @@ file_handle(const struct req *req, int fd, struct inode *ip, int rdonly,
 	int		 error = 0;
 
 	memset(o, 0, sizeof(*o));
-	id = passthrough_open(req, ip, fd, rdonly);
+	if ((id = passthrough_open(req, ip, fd, rdonly)) < 0)
+		return -id;
 	if ((error = handle_new(fd, ip, NULL, id, req, &o->fh)) != 0) {
 		passthrough_close(ip, id);
 		return error;
@@ -187,6 +208,15 @@ file_handle(const struct req *req, int fd, struct inode *ip, int rdonly,
 	if (id > 0) {
 		o->open_flags = FOPEN_PASSTHROUGH;
 		FUSE_OPEN_OUT_BACKING_ID(o) = id;
+	} else if (!rdonly && file_unwritable(fd) == 1) {
+		/*
+		 * Every write comes to us, where the backing file appends
+		 * it (or refuses it), and no page cache shows it at the
+		 * offset the caller asked for.  Without
+		 * FUSE_DIRECT_IO_ALLOW_MMAP the kernel refuses a shared
+		 * mapping of such an open.
+		 */
+		o->open_flags = FOPEN_DIRECT_IO;
 	} else
 		o->open_flags = fopen_flags();
 	if (flush_needless && ip->dev == flush_dev)

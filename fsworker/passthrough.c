@@ -81,8 +81,6 @@ static int32_t			 pt_closing[PT_BATCH];
 static unsigned int		 pt_nclosing;
 static int			 pt_wake = -1;	/* the main thread's */
 
-static void	 pt_close_id(int32_t, int);
-
 /*
  * Before the sandbox: the channel to fsmount, kept only if passthrough
  * may be negotiated.
@@ -329,6 +327,25 @@ pt_small_read(const struct stat *st)
 	return st->st_ctim.tv_sec + (time_t)attr_timeout() + 1 < now.tv_sec;
 }
 
+static void	pt_close_id(int32_t, int);
+
+/*
+ * Whether the registration ip keeps without an open may serve a new
+ * open, with pt_lock held; if not, it ends.  Its file may have become
+ * append-only or immutable since it was registered, or statx(2) cannot
+ * tell: then fsmount checks it again, registering it anew.
+ */
+static int
+pt_kept_usable(struct inode *ip, int fd)
+{
+	if (file_unwritable(fd) == 0)
+		return 1;
+	pt_idle--;
+	pt_close_id(ip->backing_id, 0);
+	ip->backing_id = 0;
+	return 0;
+}
+
 /*
  * Whose credentials the kernel is to keep for a backing file opened by
  * req's caller (fsmount/backing.c): in owner mode the worker's own, in
@@ -367,7 +384,8 @@ pt_cred(const struct req *req, struct fsmsg_backing_open *bc)
 /*
  * The kind of a new open of the regular file ip, whose handle will use
  * fd: a backing id (> 0) for passthrough, or 0 for an open served by
- * us.  Each call is matched by passthrough_close() with the same id.
+ * us, or a negative errno for an open that must fail.  Each call that
+ * gives an id or 0 is matched by passthrough_close() with the same id.
  * rdonly says the open neither writes nor truncates: where it would
  * need a new registration, a small file's is served by us
  * (pt_small_read()).  An open passed through has no FOPEN_KEEP_CACHE:
@@ -379,6 +397,15 @@ pt_cred(const struct req *req, struct fsmsg_backing_open *bc)
  * kernel writes to a backing file with the registration's credentials,
  * and so would clear those bits on a write by root, which keeps them
  * (the requests we serve say whether the writer may).
+ *
+ * So is an append-only or immutable file (file_unwritable()): the
+ * kernel checks neither attribute on the backing file it opens, nor on
+ * a mapping, fcntl(F_SETFL) or RWF_NOAPPEND through the mount.  The
+ * attribute may come after a registration, so it is checked at every
+ * open that would use one, a kept one included; fsmount refuses to
+ * register such a file too.  The kernel wants every open of a file open
+ * in passthrough mode passed through, so one that may write such a file
+ * while others are fails, with -ETXTBSY, not counted.
  *
  * In multiuser mode a registration is its opener's (pt_cred()): one
  * kept since the last open is used again only by the same uid, and
@@ -404,8 +431,13 @@ passthrough_open(const struct req *req, struct inode *ip, int fd,
 	while (ip->pt_registering)
 		pthread_cond_wait(&pt_cond, &pt_lock);
 	if (ip->pt_opens > 0) {
-		id = ip->backing_id;
-		ip->pt_opens++;
+		if (rdonly || file_unwritable(fd) != 1) {
+			id = ip->backing_id;
+			ip->pt_opens++;
+		} else {
+			pthread_mutex_unlock(&pt_lock);
+			return -ETXTBSY;
+		}
 	} else if (ip->cached_opens == 0 && mine && fstat(fd, &st) == 0 &&
 	    (st.st_mode & (S_ISUID | S_ISGID)) == 0) {
 		if (ip->backing_id > 0 && ip->pt_uid != bc.uid) {
@@ -414,11 +446,14 @@ passthrough_open(const struct req *req, struct inode *ip, int fd,
 			pt_close_id(ip->backing_id, 0);
 			ip->backing_id = 0;
 		}
-		if (ip->backing_id > 0) {
+		if (ip->backing_id > 0 && pt_kept_usable(ip, fd)) {
 			/* Kept since the last open was released. */
 			id = ip->backing_id;
 			ip->pt_opens = 1;
 			pt_idle--;
+		} else if (file_unwritable(fd) == 1) {
+			log_debug("%s: node %llu: append-only or immutable, "
+			    "served", __func__, (unsigned long long)ip->nodeid);
 		} else if (rdonly && pt_small_read(&st)) {
 			log_debug("%s: node %llu: %lld bytes, served",
 			    __func__, (unsigned long long)ip->nodeid,
