@@ -24,9 +24,10 @@ reserve_fs()
 
 # fill WHO FILE BACKING [DD-OPTIONS]: writes zeros to FILE as WHO (a
 # user, or root), more than the file system holds, and syncs them; the
-# file system must refuse.  Prints the size of BACKING, the file as the
-# backing tree has it.  With the writeback cache the refusal may come
-# only with fsync(2).
+# file system must refuse.  Prints the bytes BACKING, the file as the
+# backing tree has it, takes on the disk: with the writeback cache the
+# refusal may come only with fsync(2), and the size the kernel sets
+# may go past what was written.
 fill()
 {
 	who=$1
@@ -41,7 +42,8 @@ fill()
 	fi
 	grep -q "No space left on device" dd.err ||
 	    atf_fail "$who filling $f: $(cat dd.err)"
-	stat -c %s "$b"
+	set -- $(stat -c "%b %B" "$b")
+	echo $(($1 * $2))
 }
 
 # near NATIVE MOUNTED WHAT: the fill through the mount is the native one
