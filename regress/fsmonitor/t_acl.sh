@@ -292,7 +292,7 @@ default_body()
 {
 	g=$(acl_group)
 	dir d 755
-	atf_check setfacl -m "d:u::rwx,d:g::r-x,d:o::---,d:u:$B:---" \
+	atf_check setfacl -m "d:u::rwx,d:g::r-x,d:o::r-x,d:u:$B:---" \
 	    -m "d:g:$g:rw-,d:m:rwx" "$SRC/d"
 	acl_mounts
 	for mask in 022 077; do
