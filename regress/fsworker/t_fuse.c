@@ -238,34 +238,42 @@ ATF_TC_BODY(init_negotiation, tc)
 	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));
 }
 
-ATF_TC_WITHOUT_HEAD(init_multiuser);
-ATF_TC_BODY(init_multiuser, tc)
+/* INIT with everything offered: the flags the worker took. */
+static uint64_t
+init_all(void)
 {
 	struct fuse_init_out	 out;
 
-	setup();
-	tconf.multiuser = 1;
 	do_init(7, 45, ~0ULL);
 	ATF_REQUIRE_EQ(get_reply(NULL), 0);
 	memcpy(&out, rbuf, sizeof(out));
-	ATF_CHECK(((uint64_t)out.flags2 << 32) & FUSE_CREATE_SUPP_GROUP);
+	return out.flags | (uint64_t)out.flags2 << 32;
+}
+
+ATF_TC_WITHOUT_HEAD(init_multiuser);
+ATF_TC_BODY(init_multiuser, tc)
+{
+	uint64_t	 flags;
+
+	setup();
+	tconf.multiuser = 1;
+	flags = init_all();
+	ATF_CHECK(flags & FUSE_CREATE_SUPP_GROUP);
 	/* The kernel checks ACLs, with the caller's groups. */
-	ATF_CHECK(out.flags & FUSE_POSIX_ACL);
+	ATF_CHECK(flags & FUSE_POSIX_ACL);
 }
 
 /* default_permissions alone asks for ACLs too. */
 ATF_TC_WITHOUT_HEAD(init_posix_acl);
 ATF_TC_BODY(init_posix_acl, tc)
 {
-	struct fuse_init_out	 out;
+	uint64_t	 flags;
 
 	setup();
 	tconf.default_permissions = 1;
-	do_init(7, 45, ~0ULL);
-	ATF_REQUIRE_EQ(get_reply(NULL), 0);
-	memcpy(&out, rbuf, sizeof(out));
-	ATF_CHECK(out.flags & FUSE_POSIX_ACL);
-	ATF_CHECK(!(((uint64_t)out.flags2 << 32) & FUSE_CREATE_SUPP_GROUP));
+	flags = init_all();
+	ATF_CHECK(flags & FUSE_POSIX_ACL);
+	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));
 }
 
 ATF_TC_WITHOUT_HEAD(init_offered_only);
