@@ -404,9 +404,12 @@ fuse_init_wanted(void)
 	 * the caller's credentials, all groups included: the worker knows
 	 * too little of them, and a multiuser worker would pass anything
 	 * the mode bits let through (CAP_DAC_OVERRIDE).  The flag makes the
-	 * kernel fetch system.posix_acl_* through GETXATTR.
+	 * kernel fetch system.posix_acl_* through GETXATTR, and check
+	 * permissions even without default_permissions: with allow_other,
+	 * other users must not act as the owner unchecked.
 	 */
-	if (wconf->default_permissions || wconf->multiuser)
+	if (wconf->default_permissions || wconf->multiuser ||
+	    wconf->allow_other)
 		want |= FUSE_POSIX_ACL;
 	if (passthrough_possible())
 		want |= FUSE_PASSTHROUGH;

@@ -108,13 +108,15 @@ acl_mount()
 	MNTS="$MNTS $m"
 }
 
-# acl_mounts [OPTIONS]: the four kinds of mount, with OPTIONS too.
+# acl_mounts [OPTIONS]: the five kinds of mount, with OPTIONS too.
+# allow_other alone has the kernel check permissions all the same.
 acl_mounts()
 {
 	acl_mount mu "multiuser$1"
 	acl_mount mu_np "multiuser,nopassthrough$1"
 	acl_mount ow "allow_other,default_permissions$1"
 	acl_mount ow_np "allow_other,default_permissions,nopassthrough$1"
+	acl_mount ao "allow_other$1"
 }
 
 # file PATH MODE [CONTENT]: a file of A's in SRC.

@@ -267,13 +267,19 @@ ATF_TC_BODY(init_multiuser, tc)
 ATF_TC_WITHOUT_HEAD(init_posix_acl);
 ATF_TC_BODY(init_posix_acl, tc)
 {
-	uint64_t	 flags;
-
 	setup();
 	tconf.default_permissions = 1;
-	flags = init_all();
-	ATF_CHECK(flags & FUSE_POSIX_ACL);
-	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));
+	ATF_CHECK(init_all() & FUSE_POSIX_ACL);
+	ATF_CHECK(!(fsess.flags & FUSE_CREATE_SUPP_GROUP));
+}
+
+/* So does allow_other, which has the kernel check permissions then. */
+ATF_TC_WITHOUT_HEAD(init_allow_other);
+ATF_TC_BODY(init_allow_other, tc)
+{
+	setup();
+	tconf.allow_other = 1;
+	ATF_CHECK(init_all() & FUSE_POSIX_ACL);
 }
 
 ATF_TC_WITHOUT_HEAD(init_offered_only);
@@ -1088,6 +1094,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, readdirplus_counts);
 	ATF_TP_ADD_TC(tp, readonly_noxattr);
 	ATF_TP_ADD_TC(tp, init_posix_acl);
+	ATF_TP_ADD_TC(tp, init_allow_other);
 	ATF_TP_ADD_TC(tp, noxattr_acl);
 	ATF_TP_ADD_TC(tp, acl_kill_sgid);
 	return atf_no_error();
