@@ -286,7 +286,9 @@ fuse_check(const struct req *req, const struct fuse_op *op)
 	}
 	if ((op->flags & OPF_WRITES) && wconf->ro)
 		return EROFS;
-	if ((op->flags & OPF_XATTR) && wconf->noxattr)
+	/* With ACLs checked by the kernel, ops_xattr.c lets theirs by. */
+	if ((op->flags & OPF_XATTR) && wconf->noxattr &&
+	    !(fsess.flags & FUSE_POSIX_ACL))
 		return EOPNOTSUPP;
 	return 0;
 }
@@ -424,6 +426,18 @@ fuse_init_wanted(void)
 		want |= FUSE_WRITEBACK_CACHE;
 	if (wconf->multiuser)
 		want |= FUSE_CREATE_SUPP_GROUP;
+	/*
+	 * Where the kernel checks permissions it must check ACLs too, with
+	 * the caller's credentials, all groups included: the worker knows
+	 * too little of them, and a multiuser worker would pass anything
+	 * the mode bits let through (CAP_DAC_OVERRIDE).  The flag makes the
+	 * kernel fetch system.posix_acl_* through GETXATTR, and check
+	 * permissions even without default_permissions: with allow_other,
+	 * other users must not act as the owner unchecked.
+	 */
+	if (wconf->default_permissions || wconf->multiuser ||
+	    wconf->allow_other)
+		want |= FUSE_POSIX_ACL;
 	if (passthrough_possible())
 		want |= FUSE_PASSTHROUGH;
 	if (uring_possible())

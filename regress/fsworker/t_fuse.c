@@ -238,17 +238,48 @@ ATF_TC_BODY(init_negotiation, tc)
 	ATF_CHECK(!(flags & FUSE_CREATE_SUPP_GROUP));
 }
 
-ATF_TC_WITHOUT_HEAD(init_multiuser);
-ATF_TC_BODY(init_multiuser, tc)
+/* INIT with everything offered: the flags the worker took. */
+static uint64_t
+init_all(void)
 {
 	struct fuse_init_out	 out;
 
-	setup();
-	tconf.multiuser = 1;
 	do_init(7, 45, ~0ULL);
 	ATF_REQUIRE_EQ(get_reply(NULL), 0);
 	memcpy(&out, rbuf, sizeof(out));
-	ATF_CHECK(((uint64_t)out.flags2 << 32) & FUSE_CREATE_SUPP_GROUP);
+	return out.flags | (uint64_t)out.flags2 << 32;
+}
+
+ATF_TC_WITHOUT_HEAD(init_multiuser);
+ATF_TC_BODY(init_multiuser, tc)
+{
+	uint64_t	 flags;
+
+	setup();
+	tconf.multiuser = 1;
+	flags = init_all();
+	ATF_CHECK(flags & FUSE_CREATE_SUPP_GROUP);
+	/* The kernel checks ACLs, with the caller's groups. */
+	ATF_CHECK(flags & FUSE_POSIX_ACL);
+}
+
+/* default_permissions alone asks for ACLs too. */
+ATF_TC_WITHOUT_HEAD(init_posix_acl);
+ATF_TC_BODY(init_posix_acl, tc)
+{
+	setup();
+	tconf.default_permissions = 1;
+	ATF_CHECK(init_all() & FUSE_POSIX_ACL);
+	ATF_CHECK(!(fsess.flags & FUSE_CREATE_SUPP_GROUP));
+}
+
+/* So does allow_other, which has the kernel check permissions then. */
+ATF_TC_WITHOUT_HEAD(init_allow_other);
+ATF_TC_BODY(init_allow_other, tc)
+{
+	setup();
+	tconf.allow_other = 1;
+	ATF_CHECK(init_all() & FUSE_POSIX_ACL);
 }
 
 ATF_TC_WITHOUT_HEAD(init_offered_only);
@@ -704,6 +735,131 @@ ATF_TC_BODY(readonly_noxattr, tc)
 	ATF_CHECK_EQ(req_errno(FUSE_UNLINK, FUSE_ROOT_ID, buf, n), EROFS);
 }
 
+/*
+ * The xattr calls name a node by its descriptor, relative to the
+ * worker's working directory (sandbox.c): the test's becomes the same,
+ * and path the absolute path of the backing "file".
+ */
+static void
+xattr_setup(char *path, size_t size)
+{
+	char	 cwd[PATH_MAX];
+
+	ATF_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	ATF_REQUIRE((size_t)snprintf(path, size, "%s/%s/file", cwd, tdir) <
+	    size);
+	ATF_REQUIRE(chdir("/proc/self/fd") == 0);
+}
+
+/* What GETXATTR of name on file answers: an error, or a size probe. */
+static int
+getxattr_size(uint64_t node, const char *name, ssize_t *size)
+{
+	struct fuse_getxattr_out	 go;
+	unsigned char			 buf[256];
+	size_t				 len;
+	int				 error;
+
+	send_req(FUSE_GETXATTR, node, buf,
+	    name_arg(buf, sizeof(struct fuse_getxattr_in), name));
+	if ((error = get_reply(&len)) != 0)
+		return error;
+	ATF_REQUIRE_EQ(len, sizeof(go));
+	memcpy(&go, rbuf, sizeof(go));
+	*size = go.size;
+	return 0;
+}
+
+static int
+setxattr_req(uint64_t node, const char *name, const void *value,
+    uint32_t size, uint32_t setxattr_flags)
+{
+	struct fuse_setxattr_in	 in;
+	unsigned char		 buf[256];
+	size_t			 n;
+
+	memset(&in, 0, sizeof(in));
+	in.size = size;
+	in.setxattr_flags = setxattr_flags;
+	n = name_arg(buf, sizeof(in), name);
+	memcpy(buf, &in, sizeof(in));
+	memcpy(buf + n, value, size);
+	return req_errno(FUSE_SETXATTR, node, buf, n + size);
+}
+
+/*
+ * With noxattr, a mount whose kernel checks ACLs still has them served
+ * as the backing file has them, and nothing else.
+ */
+ATF_TC_WITHOUT_HEAD(noxattr_acl);
+ATF_TC_BODY(noxattr_acl, tc)
+{
+	char			 path[PATH_MAX];
+	ssize_t			 native, got;
+	uint64_t		 file;
+	int			 error;
+
+	setup();
+	tconf.default_permissions = 1;
+	tconf.noxattr = 1;
+	init_ok();
+	ATF_REQUIRE(fsess.flags & FUSE_POSIX_ACL);
+	file = lookup(FUSE_ROOT_ID, "file");
+	xattr_setup(path, sizeof(path));
+	native = getxattr(path, "system.posix_acl_access", NULL, 0);
+	error = getxattr_size(file, "system.posix_acl_access", &got);
+	if (native == -1)
+		ATF_CHECK_EQ(error, errno);
+	else
+		ATF_CHECK(error == 0 && got == native);
+	ATF_CHECK_EQ(getxattr_size(file, "user.a", &got), EOPNOTSUPP);
+	ATF_CHECK_EQ(getxattr_size(file, "system.posix_acl_other", &got),
+	    EOPNOTSUPP);
+	ATF_CHECK_EQ(setxattr_req(file, "user.a", "b", 1, 0), EOPNOTSUPP);
+	/* Only FUSE_SETXATTR_ACL_KILL_SGID is known. */
+	ATF_CHECK_EQ(setxattr_req(file, "system.posix_acl_access", "", 0,
+	    1 << 5), EINVAL);
+}
+
+/*
+ * FUSE_SETXATTR_ACL_KILL_SGID clears the set-group-ID bit when an
+ * access ACL is set, and only then.
+ */
+ATF_TC_WITHOUT_HEAD(acl_kill_sgid);
+ATF_TC_BODY(acl_kill_sgid, tc)
+{
+	/* user::rwx group::r-x other::r-x, the mode 0755 as an ACL. */
+	static const uint16_t	 acl[] = { 2, 0, 0x01, 7, 0xffff, 0xffff,
+	    0x04, 5, 0xffff, 0xffff, 0x20, 5, 0xffff, 0xffff };
+	char			 path[PATH_MAX];
+	struct stat		 st;
+	uint64_t		 file;
+
+	setup();
+	tconf.multiuser = 1;
+	init_ok();
+	file = lookup(FUSE_ROOT_ID, "file");
+	xattr_setup(path, sizeof(path));
+	ATF_REQUIRE(chmod(path, 02755) == 0);
+	if (setxattr(path, "system.posix_acl_access", acl, sizeof(acl), 0) ==
+	    -1 && errno == EOPNOTSUPP)
+		atf_tc_skip("no ACLs on the file system of %s", tdir);
+	ATF_REQUIRE(chmod(path, 02755) == 0);
+	ATF_CHECK_EQ(setxattr_req(file, "system.posix_acl_default", acl,
+	    sizeof(acl), FUSE_SETXATTR_ACL_KILL_SGID), EACCES);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	ATF_CHECK_EQ(st.st_mode & 07777, 02755);
+	ATF_CHECK_EQ(setxattr_req(file, "system.posix_acl_access", acl,
+	    sizeof(acl), 0), 0);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	if (getuid() == 0)
+		ATF_CHECK_EQ(st.st_mode & 07777, 02755);
+	ATF_CHECK_EQ(setxattr_req(file, "system.posix_acl_access", acl,
+	    sizeof(acl), FUSE_SETXATTR_ACL_KILL_SGID), 0);
+	ATF_REQUIRE(stat(path, &st) == 0);
+	ATF_CHECK_EQ(st.st_mode & 07777, 0755);
+}
+
 /* An extension of type and size (header included), then words. */
 static size_t
 ext_add(unsigned char *buf, uint32_t size, uint32_t type,
@@ -947,5 +1103,9 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, hash_trim);
 	ATF_TP_ADD_TC(tp, readdirplus_counts);
 	ATF_TP_ADD_TC(tp, readonly_noxattr);
+	ATF_TP_ADD_TC(tp, init_posix_acl);
+	ATF_TP_ADD_TC(tp, init_allow_other);
+	ATF_TP_ADD_TC(tp, noxattr_acl);
+	ATF_TP_ADD_TC(tp, acl_kill_sgid);
 	return atf_no_error();
 }
