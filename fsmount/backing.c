@@ -74,7 +74,7 @@ backing_capset(const struct __user_cap_data_struct *d)
 	return (syscall(SYS_capset, &h, d) == -1 ? -1 : 0);
 }
 
-/* Before the sandbox: what we come back to after each registration. */
+/* Once sandboxed: what we come back to after each registration. */
 void
 backing_init(void)
 {

@@ -243,6 +243,11 @@ fsmount_mount(const struct cred *cr, int srcfd, int mpfd, const char *opts,
 		mount_free(m);
 		return (EAGAIN);
 	}
+	if (cr->uid == 0 && (mo.flags & MO_ALLOW_OTHER) &&
+	    !(mo.flags & MO_MULTIUSER))
+		log_warnx("%s: other users' writes are root's, with root's "
+		    "reserved blocks; multiuser would make them their own",
+		    mnt);
 	m->id = ++env->next_id;
 	m->state = FSM_MOUNTED;
 	TAILQ_INSERT_TAIL(&env->mounts, m, entry);

@@ -206,10 +206,9 @@ dir_rename(struct req *req, uint64_t newdirid, size_t off, unsigned int flags)
 		return error;
 	}
 	/*
-	 * A whiteout is a new node: it gets the caller's ids.  Any other
-	 * rename changes no owner and is the worker's: the kernel has
-	 * checked it, and supplementary groups (which the worker does not
-	 * know here) may be what allows it.
+	 * A whiteout is a new node: it gets the caller's ids and umask.
+	 * In multiuser mode the request already acts as its caller
+	 * (fuse.c); this adds nothing else to it.
 	 */
 	if (flags & RENAME_WHITEOUT)
 		error = cred_enter(req, CRED_NOUMASK, CRED_NOGROUP, &cs);

@@ -20,9 +20,6 @@
 #include "fsproto.h"
 #include "fsworker.h"
 
-/* How often CREATE retries when the name changes under it. */
-#define CREATE_TRIES	4
-
 /*
  * Whether a close(2) of a file of the source's own filesystem can tell
  * anything, and so whether the kernel must send FLUSH.  On these
@@ -262,41 +259,13 @@ op_open(struct req *req)
 	return 0;
 }
 
-/*
- * Opens an existing name for CREATE without O_EXCL, and only if it is a
- * regular file: the open goes through the O_PATH descriptor whose type
- * was checked, so a device or FIFO swapped in is never opened.
- */
-static int
-create_open_existing(struct inode *dir, const char *name, int flags)
-{
-	struct inode	*ip;
-	struct stat	 st;
-	int		 fd, error = 0;
-
-	if ((error = inode_lookup(dir, name, 0, &st, &ip)) != 0) {
-		errno = error;
-		return -1;
-	}
-	if (ip->type == S_IFDIR) {
-		errno = EISDIR;
-		fd = -1;
-	} else
-		fd = inode_reopen(ip, flags);
-	error = errno;
-	inode_forget(ip->nodeid, 1);
-	inode_put(ip);
-	errno = error;
-	return fd;
-}
-
 static int
 create_open(const struct req *req, struct inode *dir, const char *name,
     const struct fuse_create_in *in)
 {
 	struct cred_save	 cs;
 	mode_t			 mode = in->mode & 07777;
-	int			 flags, cflags, fd, i, existing, error = 0;
+	int			 flags, cflags, fd, error = 0;
 
 	flags = open_flags(in->flags);
 	/*
@@ -309,32 +278,28 @@ create_open(const struct req *req, struct inode *dir, const char *name,
 	if (fsess.flags & FUSE_PASSTHROUGH)
 		cflags = (flags & ~O_ACCMODE) | O_RDWR;
 
-	for (i = 0; i < CREATE_TRIES; i++) {
-		if ((error = cred_enter(req, in->umask, CRED_NOGROUP,
-		    &cs)) != 0) {
-			errno = error;
-			return -1;
-		}
-		fd = openat(dir->fd, name,
-		    cflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-		/*
-		 * A name that exists after all is opened as the caller
-		 * too: the kernel, which took it for new, has checked no
-		 * right to open it.
-		 */
-		existing = fd == -1 && errno == EEXIST &&
-		    !(in->flags & O_EXCL);
-		if (existing)
-			fd = create_open_existing(dir, name, flags);
-		error = errno;
-		cred_leave(&cs);
-		if (fd != -1 || !existing || error != ENOENT) {
-			errno = error;
-			return fd;
-		}
+	if ((error = cred_enter(req, in->umask, CRED_NOGROUP, &cs)) != 0) {
+		errno = error;
+		return -1;
 	}
-	errno = ENOENT;
-	return -1;
+	fd = openat(dir->fd, name,
+	    cflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	error = errno;
+	cred_leave(&cs);
+	/*
+	 * A name that exists after all, made beside the mount since the
+	 * kernel's LOOKUP, is not opened here: the kernel, which took it
+	 * for new, has checked no right to open it, and the worker cannot
+	 * check them as the kernel does (a multiuser worker knows only
+	 * some of the caller's groups, and overrides the rest).  ESTALE
+	 * has the kernel walk the path again (do_filp_open()'s
+	 * LOOKUP_REVAL), find the name, and open it as any existing file,
+	 * with its own checks.
+	 */
+	if (fd == -1 && error == EEXIST && !(in->flags & O_EXCL))
+		error = ESTALE;
+	errno = error;
+	return fd;
 }
 
 /* Makes the node and handle of a file just created and replies. */

@@ -52,8 +52,10 @@ xattr_refused(const char *name)
  * the file's group and without CAP_FSETID, as posix_acl_update_mode()
  * does natively.  Only the kernel knows the caller's groups, and says
  * so (FUSE_SETXATTR_ACL_KILL_SGID); the backing filesystem would judge
- * by the worker's, and keep the bit for a multiuser worker, which holds
- * CAP_FSETID.  It says so for a default ACL too, which natively leaves
+ * by the worker's.  So a multiuser worker sets ACLs with its own
+ * credentials, holding CAP_FSETID, which keeps the bit (the kernel has
+ * checked that the caller owns the file), and clears it where the
+ * kernel says.  It says so for a default ACL too, which natively leaves
  * the mode alone.
  */
 static int
@@ -76,6 +78,7 @@ int
 op_setxattr(struct req *req)
 {
 	const struct fuse_setxattr_in	*in = (const void *)req->arg;
+	struct cred_save		 cs;
 	struct inode			*ip;
 	char				 path[XATTR_PATH_MAX];
 	const char			*name;
@@ -100,12 +103,18 @@ op_setxattr(struct req *req)
 		return EOPNOTSUPP;
 	if ((ip = inode_get(req->hdr->nodeid, &error)) == NULL)
 		return error;
+	if (xattr_acl(name) && (error = cred_enter_self(&cs)) != 0) {
+		inode_put(ip);
+		return error;
+	}
 	if ((error = inode_xattr_path(ip, path, sizeof(path))) == 0 &&
 	    setxattr(path, name, req->arg + next, in->size, in->flags) == -1)
 		error = errno;
 	if (error == 0 && fixed == sizeof(*in) &&
 	    (in->setxattr_flags & FUSE_SETXATTR_ACL_KILL_SGID))
 		error = xattr_kill_sgid(ip, name);
+	if (xattr_acl(name))
+		cred_leave(&cs);
 	inode_put(ip);
 	if (error)
 		return error;

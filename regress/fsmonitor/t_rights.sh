@@ -200,6 +200,9 @@ allow_other_static_body()
 	done
 	atf_check -o match:"default_permissions" \
 	    awk -v m="$w/m" '$5 == m' /proc/self/mountinfo
+	# What others write there is root's: fsmount says so.
+	fsm_log | grep -q "$w/m: other users' writes are root's" ||
+	    atf_fail "no warning of root's writes for others"
 }
 allow_other_static_cleanup()
 {

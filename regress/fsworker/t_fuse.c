@@ -1078,6 +1078,34 @@ ATF_TC_BODY(multiuser_creds, tc)
 	req_uid = req_gid = 0;
 }
 
+/*
+ * CREATE of a name that exists after all (made beside the mount since
+ * the kernel's LOOKUP): not opened unchecked, but ESTALE, for the
+ * kernel to walk the path again; with O_EXCL, EEXIST.  No handle.
+ */
+ATF_TC(create_existing);
+ATF_TC_HEAD(create_existing, tc)
+{
+	atf_tc_set_md_var(tc, "require.user", "root");
+}
+ATF_TC_BODY(create_existing, tc)
+{
+	struct fuse_create_in	*in;
+	unsigned char		 buf[256];
+	size_t			 n;
+
+	setup();
+	init_ok();
+	n = name_arg(buf, sizeof(*in), "file");
+	in = (struct fuse_create_in *)buf;
+	in->flags = O_RDWR | O_CREAT | O_TRUNC;
+	in->mode = S_IFREG | 0644;
+	ATF_CHECK_EQ(req_errno(FUSE_CREATE, FUSE_ROOT_ID, buf, n), ESTALE);
+	in->flags |= O_EXCL;
+	ATF_CHECK_EQ(req_errno(FUSE_CREATE, FUSE_ROOT_ID, buf, n), EEXIST);
+	ATF_CHECK_EQ(atomic_load(&wstats.handles), 0);
+}
+
 ATF_TP_ADD_TCS(tp)
 {
 	ATF_TP_ADD_TC(tp, before_init);
@@ -1092,6 +1120,7 @@ ATF_TP_ADD_TCS(tp)
 	ATF_TP_ADD_TC(tp, ext_dispatch);
 	ATF_TP_ADD_TC(tp, umask_applied);
 	ATF_TP_ADD_TC(tp, multiuser_creds);
+	ATF_TP_ADD_TC(tp, create_existing);
 	ATF_TP_ADD_TC(tp, lengths);
 	ATF_TP_ADD_TC(tp, unknown_opcodes);
 	ATF_TP_ADD_TC(tp, names);
