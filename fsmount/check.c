@@ -212,12 +212,48 @@ check_openat2(int dfd, const char *name, int flags)
  * of root's, but not rename or remove what root owns there, and
  * every directory that follows must be root's too.
  */
+/*
+ * Whether fd is on a FUSE mount, by /proc/self/mountinfo: asking the
+ * file system (fstat(2), a lookup) would ask its server, which may be
+ * a user's and never answer.
+ */
+static int
+check_on_fuse(int fd)
+{
+	FILE	*fp;
+	char	*line = NULL, *dash;
+	size_t	 len = 0;
+	char	 type[32];
+	int	 id, mid, fuse = 0;
+
+	if ((id = mnt_id_of(fd)) == -1 ||
+	    (fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return (1);
+	while (getline(&line, &len, fp) != -1) {
+		if (sscanf(line, "%d", &mid) != 1 || mid != id)
+			continue;
+		fuse = (dash = strstr(line, " - ")) == NULL ||
+		    sscanf(dash, " - %31s", type) != 1 ||
+		    strncmp(type, "fuse", 4) == 0;
+		break;
+	}
+	free(line);
+	fclose(fp);
+	return (fuse);
+}
+
 static int
 check_root_only(int fd, const char *path, size_t pathlen, char *err,
     size_t errlen)
 {
 	struct stat	sb;
 
+	if (check_on_fuse(fd)) {
+		snprintf(err, errlen, "%.*s is on a FUSE file system, whose "
+		    "server says who owns it: refused as part of a static "
+		    "mountpoint", (int)pathlen, path);
+		return (EPERM);
+	}
 	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%.*s: %s", (int)pathlen, path,
 		    strerror(errno));

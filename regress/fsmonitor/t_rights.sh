@@ -368,6 +368,42 @@ static_writable_cleanup()
 	fsm_cleanup
 }
 
+atf_test_case static_on_fuse cleanup
+static_on_fuse_head()
+{
+	atf_set descr "A static mountpoint inside a FUSE mount is refused " \
+	    "without asking its server, which may never answer"
+	atf_set require.user root
+}
+static_on_fuse_body()
+{
+	fsm_users
+	fsm_start
+	w=$(fsm_workdir)
+	mkdir -m 755 "$w/s" "$w/rs" "$w/rs/mp" "$w/rm"
+	atf_check fsctl mount "$w/rs" "$w/rm"
+	wpid=$(fsm_mount_field "$w/rm" pid)
+	[ -n "$wpid" ] || atf_fail "no worker"
+	echo "$wpid" >stopped.pid
+	kill -STOP "$wpid"
+	echo "mount \"$w/s\" on \"$w/rm/mp\"" >"$w/fsmonitor.conf"
+	atf_check -o ignore fsctl reload
+	fsm_wait_until 10 sh -c "grep -q 'mount refused: $w/rm is on a FUSE \
+file system' '$w/fsmonitor.log'" ||
+	    { fsm_log >&2; atf_fail "not refused"; }
+	# fsmount did not wait for the stopped server: it still answers.
+	atf_check -o match:"$w/rm" timeout 10 fsctl status
+	kill -CONT "$wpid"
+	rm stopped.pid
+	atf_check fsctl unmount "$w/rm"
+	atf_check -o empty fsm_mounts
+}
+static_on_fuse_cleanup()
+{
+	[ -f stopped.pid ] && kill -CONT "$(cat stopped.pid)" 2>/dev/null
+	fsm_cleanup
+}
+
 atf_init_test_cases()
 {
 	atf_add_test_case dropped_groups
@@ -377,4 +413,5 @@ atf_init_test_cases()
 	atf_add_test_case covered_mountpoint_legacy
 	atf_add_test_case static_symlink
 	atf_add_test_case static_writable
+	atf_add_test_case static_on_fuse
 }
