@@ -130,16 +130,13 @@ conform_run()
 
 # kernel_differs MODE: what differs besides, under a cap of fsm_kernel
 # (fsmonitor -K), as on such a kernel (fsworker(8)): no O_TMPFILE before
-# protocol 7.37 (EOPNOTSUPP), and before Linux 6.2 no supplementary
-# group of the caller for a multiuser creation in a directory that only
-# this group may write (EACCES).
+# protocol 7.37 (EOPNOTSUPP).  A multiuser creation in a directory that
+# only a supplementary group of the caller may write works before Linux
+# 6.2 too: the kernel checks it, and the worker does not again.
 kernel_differs()
 {
 	case $(fsm_kernel) in
 	5.14)	echo open_tmpfile umask077_tmpfile ;;
-	esac
-	case $1:$(fsm_kernel) in
-	multiuser:5.14|multiuser:6.1)	echo supp_create supp_mkdir ;;
 	esac
 }
 
