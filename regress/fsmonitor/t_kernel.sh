@@ -317,8 +317,11 @@ while not os.path.exists(w + "/stop"):
 			at=$(fsctl status -j | python3 -c '
 import json, sys
 print(json.load(sys.stdin)[0]["mountpoint"])')
-			fsctl unmount "$at" ||
-			    { touch "$w/stop"; atf_fail "unmount $at failed"; }
+			fsctl unmount "$at" 2>unmount.err || {
+				touch "$w/stop"
+				fsm_log | grep fsmount: | tail -20 >&2
+				atf_fail "unmount $at failed: $(cat unmount.err)"
+			}
 		else
 			refused=$((refused + 1))
 		fi
