@@ -219,6 +219,17 @@ cred_switch(const struct cred_ids *ids, struct cred_save *cs)
 	return 0;
 }
 
+/* The start of every enter: whether this mode switches at all. */
+static int
+cred_begin(struct cred_save *cs)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->umask = CRED_NOUMASK;
+	if (!self_known)
+		cred_self();
+	return wconf->multiuser;
+}
+
 /*
  * Until cred_leave(), this thread acts for the request: with mask as
  * its umask unless CRED_NOUMASK, and in multiuser mode as the caller,
@@ -232,11 +243,7 @@ cred_enter(const struct req *req, mode_t mask, gid_t group,
 	struct cred_ids	 ids;
 	int		 error;
 
-	memset(cs, 0, sizeof(*cs));
-	cs->umask = CRED_NOUMASK;
-	if (!self_known)
-		cred_self();
-	if (wconf->multiuser) {
+	if (cred_begin(cs)) {
 		if ((error = cred_ids_of(req->hdr->uid, req->hdr->gid,
 		    req->groups, req->ngroups, group, &ids)) != 0 ||
 		    (error = cred_switch(&ids, cs)) != 0)
@@ -258,11 +265,7 @@ cred_enter_handle(const struct handle *hp, struct cred_save *cs)
 	struct cred_ids	 ids;
 	int		 error;
 
-	memset(cs, 0, sizeof(*cs));
-	cs->umask = CRED_NOUMASK;
-	if (!self_known)
-		cred_self();
-	if (!wconf->multiuser)
+	if (!cred_begin(cs))
 		return 0;
 	if ((error = cred_ids_of(hp->uid, hp->gid, NULL, 0, hp->group,
 	    &ids)) != 0)
@@ -278,11 +281,7 @@ cred_enter_handle(const struct handle *hp, struct cred_save *cs)
 int
 cred_enter_self(struct cred_save *cs)
 {
-	memset(cs, 0, sizeof(*cs));
-	cs->umask = CRED_NOUMASK;
-	if (!self_known)
-		cred_self();
-	if (!wconf->multiuser)
+	if (!cred_begin(cs))
 		return 0;
 	return cred_switch(&self, cs);
 }
