@@ -213,33 +213,45 @@ check_openat2(int dfd, const char *name, int flags)
  * every directory that follows must be root's too.
  */
 /*
- * Whether fd is on a FUSE mount, by /proc/self/mountinfo: asking the
- * file system (fstat(2), a lookup) would ask its server, which may be
- * a user's and never answer.
+ * The parent mount and the type of mount id, from /proc/self/mountinfo:
+ * asking the file system itself (fstat(2), fstatfs(2), a lookup) would
+ * ask its server, which on a FUSE mount may be a user's and never
+ * answer.  Returns 0, or -1 if there is no such mount.
  */
-static int
-check_on_fuse(int fd)
+int
+mountinfo_of(int id, int *parent, char type[MOUNTINFO_TYPELEN])
 {
 	FILE	*fp;
 	char	*line = NULL, *dash;
 	size_t	 len = 0;
-	char	 type[32];
-	int	 id, mid, fuse = 0;
+	int	 mid, up, rv = -1;
 
-	if ((id = mnt_id_of(fd)) == -1 ||
-	    (fp = fopen("/proc/self/mountinfo", "re")) == NULL)
-		return (1);
+	if (id == -1 || (fp = fopen("/proc/self/mountinfo", "re")) == NULL)
+		return (-1);
 	while (getline(&line, &len, fp) != -1) {
-		if (sscanf(line, "%d", &mid) != 1 || mid != id)
+		if (sscanf(line, "%d %d", &mid, &up) != 2 || mid != id)
 			continue;
-		fuse = (dash = strstr(line, " - ")) == NULL ||
-		    sscanf(dash, " - %31s", type) != 1 ||
-		    strncmp(type, "fuse", 4) == 0;
+		if ((dash = strstr(line, " - ")) != NULL &&
+		    sscanf(dash, " - %31s", type) == 1) {
+			if (parent != NULL)
+				*parent = up;
+			rv = 0;
+		}
 		break;
 	}
 	free(line);
 	fclose(fp);
-	return (fuse);
+	return (rv);
+}
+
+/* Whether fd is on a FUSE mount, or cannot be told. */
+static int
+check_on_fuse(int fd)
+{
+	char	type[MOUNTINFO_TYPELEN];
+
+	return (mountinfo_of(mnt_id_of(fd), NULL, type) == -1 ||
+	    strncmp(type, "fuse", 4) == 0);
 }
 
 static int

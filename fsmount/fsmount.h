@@ -147,6 +147,8 @@ int	 check_mountpoint(const struct cred *, int, char *, size_t, char *,
 	    size_t);
 int	 check_static_path(const char *, int, int, int *, char *, size_t);
 int	 mnt_id_of(int);
+#define MOUNTINFO_TYPELEN	32	/* a type, as " - %31s" reads it */
+int	 mountinfo_of(int, int *, char [MOUNTINFO_TYPELEN]);
 int	 fd_path(int, char *, size_t);
 
 /* mount.c */

@@ -128,26 +128,11 @@ mount_name_is(int pfd, const char *name, int mpfd, int below)
 static int
 mount_is_ours_on(int id, int below)
 {
-	FILE	*fp;
-	char	*line = NULL, *dash;
-	size_t	 len = 0;
-	char	 type[32];
-	int	 mid, parent, ours = 0;
+	char	 type[MOUNTINFO_TYPELEN];
+	int	 parent;
 
-	if ((fp = fopen("/proc/self/mountinfo", "re")) == NULL)
-		return (0);
-	while (getline(&line, &len, fp) != -1) {
-		if (sscanf(line, "%d %d", &mid, &parent) != 2 || mid != id)
-			continue;
-		ours = parent == below &&
-		    (dash = strstr(line, " - ")) != NULL &&
-		    sscanf(dash, " - %31s", type) == 1 &&
-		    strcmp(type, "fuse.fsmonitor") == 0;
-		break;
-	}
-	free(line);
-	fclose(fp);
-	return (ours);
+	return (mountinfo_of(id, &parent, type) == 0 &&
+	    parent == below && strcmp(type, "fuse.fsmonitor") == 0);
 }
 
 /*
